@@ -1,0 +1,159 @@
+package codec
+
+import "fmt"
+
+// Snapshot operations in a delta.
+const (
+	opUpdate uint8 = iota // same kind and tier as the baseline; changed fields follow
+	opAdd                 // new entity, or kind/tier changed: everything carried follows
+	opRemove              // in the baseline, gone now
+)
+
+// record is one entry of a planned snapshot: an entity that the encoder must
+// mention, in increasing id order.
+type record struct {
+	id   uint32
+	op   uint8
+	cur  int32     // index in the current view (add, update)
+	base int32     // index in the baseline (update, remove, add that replaces)
+	mask FieldMask // update: changed fields, by position among the carried fields
+}
+
+// Codec encodes and decodes snapshots of one schema. It owns scratch space so
+// that encoding and decoding allocate nothing in steady state. A Codec is not
+// safe for concurrent use; use one per goroutine (they are cheap).
+type Codec struct {
+	schema *Schema
+	s      Stream
+	h      hasher
+	recs   []record
+	last   [MaxKinds]int32 // per event kind: index of the previous event in this snapshot, -1 if none
+}
+
+// NewCodec returns a codec for schema s.
+func NewCodec(s *Schema) *Codec {
+	return &Codec{schema: s, recs: make([]record, 0, 256)}
+}
+
+// Schema returns the codec's schema.
+func (c *Codec) Schema() *Schema { return c.schema }
+
+// Checksum returns the view checksum (see Schema.Checksum) without allocating.
+func (c *Codec) Checksum(v *View) uint32 { return c.schema.checksum(&c.h, v) }
+
+// AppendFull appends the full encoding of v (no baseline) to dst, within
+// cap(dst); it never grows dst. ErrOverflow means cap(dst) is too small.
+func (c *Codec) AppendFull(dst []byte, v *View) ([]byte, error) {
+	return c.AppendDelta(dst, nil, v)
+}
+
+// AppendDelta appends the encoding of v as a delta against base to dst,
+// within cap(dst). A nil base encodes a full snapshot. The receiver must hold
+// exactly base (the enclosing packet names which one it is).
+func (c *Codec) AppendDelta(dst []byte, base, v *View) ([]byte, error) {
+	if err := c.plan(base, v); err != nil {
+		return dst, err
+	}
+	c.s.ResetWrite(dst)
+	c.serialize(&c.s, base, v)
+	out, err := c.s.Finish()
+	if err != nil {
+		return dst, err
+	}
+	return out, nil
+}
+
+// MeasureDelta returns the exact number of bits AppendDelta would write for
+// v against base (nil base: full). Bytes on the wire are (bits+7)/8.
+func (c *Codec) MeasureDelta(base, v *View) (int, error) {
+	if err := c.plan(base, v); err != nil {
+		return 0, err
+	}
+	c.s.ResetMeasure()
+	c.serialize(&c.s, base, v)
+	return c.s.Bits(), c.s.Err()
+}
+
+// Decode decodes the snapshot in src into out. A delta snapshot needs the
+// baseline the sender encoded against in base; a full snapshot ignores base.
+// out is overwritten and must not alias base; its capacity is reused, so
+// decoding into a view of sufficient capacity allocates nothing. The
+// checksum is verified: ErrChecksum means out does not match the sender's
+// view (wrong baseline). Any error leaves out in an unspecified state.
+func (c *Codec) Decode(src []byte, base, out *View) error {
+	if base == out && base != nil {
+		return fmt.Errorf("%w: decode output aliases the baseline", ErrView)
+	}
+	c.s.ResetRead(src)
+	c.serialize(&c.s, base, out)
+	_, err := c.s.Finish()
+	return err
+}
+
+// IsDelta reports whether an encoded snapshot needs a baseline. It reports
+// false for an empty input.
+func IsDelta(src []byte) bool { return len(src) > 0 && src[0]&1 == 1 }
+
+// plan validates v and lists the records a snapshot of v against base must
+// carry, in id order.
+func (c *Codec) plan(base, v *View) error {
+	s := c.schema
+	c.recs = c.recs[:0]
+	if len(v.Entities) > s.maxEntities {
+		return fmt.Errorf("%w: %d entities, limit %d", ErrView, len(v.Entities), s.maxEntities)
+	}
+	if len(v.Events) > s.maxEvents {
+		return fmt.Errorf("%w: %d events, limit %d", ErrView, len(v.Events), s.maxEvents)
+	}
+	for i := range v.Events {
+		if int(v.Events[i].Kind) >= len(s.events) {
+			return fmt.Errorf("%w: event %d has unknown kind %d", ErrView, i, v.Events[i].Kind)
+		}
+	}
+	for i := range v.Entities {
+		e := &v.Entities[i]
+		if int(e.Kind) >= len(s.entities) || e.LOD >= NumLODs {
+			return fmt.Errorf("%w: entity %d has kind %d, tier %d", ErrView, e.ID, e.Kind, e.LOD)
+		}
+		if i > 0 && e.ID <= v.Entities[i-1].ID {
+			return fmt.Errorf("%w: entity ids not strictly increasing at %d", ErrView, e.ID)
+		}
+	}
+	if base == nil {
+		for i := range v.Entities {
+			c.recs = append(c.recs, record{id: v.Entities[i].ID, op: opAdd, cur: int32(i), base: -1})
+		}
+		return nil
+	}
+	cur, old := v.Entities, base.Entities
+	i, j := 0, 0
+	for i < len(cur) || j < len(old) {
+		switch {
+		case j == len(old) || (i < len(cur) && cur[i].ID < old[j].ID):
+			c.recs = append(c.recs, record{id: cur[i].ID, op: opAdd, cur: int32(i), base: -1})
+			i++
+		case i == len(cur) || old[j].ID < cur[i].ID:
+			c.recs = append(c.recs, record{id: old[j].ID, op: opRemove, cur: -1, base: int32(j)})
+			j++
+		default:
+			e, b := &cur[i], &old[j]
+			if e.Kind != b.Kind || e.LOD != b.LOD {
+				c.recs = append(c.recs, record{id: e.ID, op: opAdd, cur: int32(i), base: int32(j)})
+			} else {
+				k := &s.entities[e.Kind]
+				var mask FieldMask
+				for p, f := range k.present[e.LOD][:k.count[e.LOD]] {
+					if e.V[f] != b.V[f] {
+						mask |= 1 << p
+					}
+				}
+				if mask != 0 {
+					c.recs = append(c.recs, record{id: e.ID, op: opUpdate, cur: int32(i), base: int32(j), mask: mask})
+				}
+			}
+			i++
+			j++
+		}
+	}
+	return nil
+}
