@@ -139,7 +139,8 @@ func (c *Codec) plan(base, v *View) error {
 			e, b := &cur[i], &old[j]
 			if e.Kind != b.Kind || e.LOD != b.LOD {
 				c.recs = append(c.recs, record{id: e.ID, op: opAdd, cur: int32(i), base: int32(j)})
-			} else {
+			} else if e.V != b.V { // identical arrays: nothing carried changed
+
 				k := &s.entities[e.Kind]
 				var mask FieldMask
 				for p, f := range k.present[e.LOD][:k.count[e.LOD]] {
