@@ -43,15 +43,18 @@ func (s *Schema) checksum(h *hasher, v *View) uint32 {
 			n = 0
 		}
 		e := &v.Entities[i]
-		le.PutUint32(b[n:], e.ID)
-		b[n+4] = e.Kind
-		b[n+5] = e.LOD
-		n += 6
+		out := b[n : n+entityMax]
+		le.PutUint32(out, e.ID)
+		out[4] = e.Kind
+		out[5] = e.LOD
 		k := &s.entities[e.Kind]
-		for _, f := range k.present[e.LOD&(NumLODs-1)][:k.count[e.LOD&(NumLODs-1)]] {
-			le.PutUint32(b[n:], uint32(e.V[f]))
-			n += 4
+		lod := e.LOD & (NumLODs - 1)
+		o := 6
+		for _, f := range k.present[lod][:k.count[lod]] {
+			le.PutUint32(out[o:], uint32(e.V[f&(MaxFields-1)]))
+			o += 4
 		}
+		n += o
 	}
 	for i := range v.Events {
 		if n > len(b)-entityMax {
