@@ -7,7 +7,8 @@ ARGS     ?=
 FUZZ_TARGETS := \
 	./codec:FuzzDecodeSnapshot \
 	./codec:FuzzSnapshotRoundTrip \
-	./codec:FuzzStream
+	./codec:FuzzStream \
+	./codec:FuzzQuatDequantize
 
 .PHONY: help test vet bench fuzz run perf simcheck
 

@@ -138,3 +138,30 @@ func FuzzStream(f *testing.F) {
 		_, _ = s.Finish()
 	})
 }
+
+// FuzzQuatDequantize feeds arbitrary wire values to the quaternion
+// decoder: no panic, components within ±1, and re-quantizing a valid code
+// gives it back.
+func FuzzQuatDequantize(f *testing.F) {
+	for _, v := range []int32{0, 1, -1, 1<<29 - 1, 0x12345678} {
+		f.Add(v, uint8(9))
+	}
+	f.Fuzz(func(t *testing.T, v int32, bits uint8) {
+		q := QuatQuantizer{FracBits: 16, Bits: 2 + bits%9}
+		lo, hi := q.Range()
+		x, y, z, w := q.Dequantize(v)
+		for _, c := range []int64{x, y, z, w} {
+			if c < -1<<16 || c > 1<<16 {
+				t.Fatalf("bits %d: %d decodes to component %d", q.Bits, v, c)
+			}
+		}
+		if v < lo || v > hi {
+			return
+		}
+		again := q.Quantize(x, y, z, w)
+		x2, y2, z2, w2 := q.Dequantize(again)
+		if x2 != x || y2 != y || z2 != z || w2 != w {
+			t.Fatalf("bits %d: %d -> (%d %d %d %d) -> %d -> (%d %d %d %d)", q.Bits, v, x, y, z, w, again, x2, y2, z2, w2)
+		}
+	})
+}
