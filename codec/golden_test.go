@@ -193,7 +193,7 @@ func goldenCases() []struct {
 	reshuffled := &View{}
 	reshuffled.CopyFrom(moved)
 	reshuffled.Entities = append(reshuffled.Entities[:1], reshuffled.Entities[2:]...) // ship 2 gone
-	reshuffled.Entities[2] = ship(300, LODLow, 0, 0, 0, 0, 0, 0, 2, 0, 0)            // blip becomes low detail
+	reshuffled.Entities[2] = ship(300, LODLow, 0, 0, 0, 0, 0, 0, 2, 0, 0)             // blip becomes low detail
 	reshuffled.Entities = append(reshuffled.Entities, ship(100001, LODFull, 5, 6, 7, 8, 9, 10, 1, 0, 0))
 	clearAbsent(reshuffled, s)
 	withEvents := &View{}
