@@ -70,6 +70,7 @@ func frames(t testing.TB, name string, warm, n int, in Interest) (*Wire, []codec
 type sizeStats struct {
 	mean, p50, p99, max float64
 	entities, changed   float64
+	full                float64 // mean size of a full snapshot of the same views
 }
 
 // deltaSizes encodes each view against the previous one (a one-tick-old
@@ -93,6 +94,11 @@ func deltaSizes(t *testing.T, w *Wire, views []codec.View) sizeStats {
 			t.Fatalf("frame %d: decoded view differs", i)
 		}
 		sizes = append(sizes, float64(len(out)))
+		full, err := c.AppendFull(buf, &views[i])
+		if err != nil {
+			t.Fatalf("frame %d: full: %v", i, err)
+		}
+		st.full += float64(len(full))
 		st.entities += float64(len(views[i].Entities))
 		for _, e := range views[i].Entities {
 			if j := views[i-1].Find(e.ID); j < 0 || views[i-1].Entities[j] != e {
@@ -108,6 +114,7 @@ func deltaSizes(t *testing.T, w *Wire, views []codec.View) sizeStats {
 	st.mean /= n
 	st.entities /= n
 	st.changed /= n
+	st.full /= n
 	st.p50 = sizes[len(sizes)/2]
 	st.p99 = sizes[len(sizes)*99/100]
 	st.max = sizes[len(sizes)-1]
@@ -133,8 +140,8 @@ func TestBytesPerClientTick(t *testing.T) {
 	for _, tc := range cases {
 		w, views := frames(t, tc.scenario, tc.warm, tc.n, tc.in)
 		st := deltaSizes(t, w, views)
-		t.Logf("%-9s radius %v: %.0f entities in view, %.1f changed per tick; delta bytes mean %.1f p50 %.0f p99 %.0f max %.0f",
-			tc.scenario, tc.in.Radius, st.entities, st.changed, st.mean, st.p50, st.p99, st.max)
+		t.Logf("%-9s radius %v: %.0f entities in view, %.1f changed per tick; delta bytes mean %.1f p50 %.0f p99 %.0f max %.0f; full snapshot %.0f",
+			tc.scenario, tc.in.Radius, st.entities, st.changed, st.mean, st.p50, st.p99, st.max, st.full)
 		if tc.ceiling > 0 && st.p99 > tc.ceiling {
 			t.Errorf("%s: p99 %.0f bytes per client per tick, ceiling %.0f", tc.scenario, st.p99, tc.ceiling)
 		}
