@@ -19,6 +19,14 @@ func FuzzDecodeSnapshot(f *testing.F) {
 	s := testSchema(f)
 	c := NewCodec(s)
 	base := fuzzBase(s)
+	// base carries a recorded checksum (it was encoded), plain a copy
+	// without one: decoding against either must agree.
+	if _, err := c.AppendFull(make([]byte, 0, 1<<16), base); err != nil {
+		f.Fatal(err)
+	}
+	plain := &View{}
+	plain.CopyFrom(base)
+	plain.Invalidate()
 	rng := rand.New(rand.NewPCG(23, 24))
 	for range 8 {
 		next := mutate(rng, s, base)
@@ -37,7 +45,11 @@ func FuzzDecodeSnapshot(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var got View
+		var got, other View
+		errRecorded, errPlain := c.Decode(data, base, &got), c.Decode(data, plain, &other)
+		if (errRecorded == nil) != (errPlain == nil) || (errRecorded == nil && !s.Equal(&got, &other)) {
+			t.Fatalf("baseline with a recorded checksum: %v; without: %v", errRecorded, errPlain)
+		}
 		for _, b := range []*View{nil, base} {
 			if err := c.Decode(data, b, &got); err != nil {
 				continue

@@ -17,6 +17,9 @@ const (
 	DefaultMaxEntities = 1 << 16
 	// DefaultMaxEvents bounds the events of one view unless the schema says otherwise.
 	DefaultMaxEvents = 4096
+	// MaxViewEntities is the largest bound a schema may set on entities or
+	// events per view.
+	MaxViewEntities = 1 << 24
 )
 
 // Level-of-detail tiers. A kind declares which of its fields each tier carries.
@@ -110,6 +113,10 @@ func NewSchema(cfg SchemaConfig) (*Schema, error) {
 	}
 	if s.maxEvents <= 0 {
 		s.maxEvents = DefaultMaxEvents
+	}
+	if s.maxEntities > MaxViewEntities || s.maxEvents > MaxViewEntities {
+		return nil, fmt.Errorf("%w: view bounds %d entities, %d events exceed %d",
+			ErrSchema, s.maxEntities, s.maxEvents, MaxViewEntities)
 	}
 	if len(cfg.Events) > 0 {
 		s.eventBits = BitsFor(uint32(len(cfg.Events) - 1))

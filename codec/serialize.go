@@ -17,19 +17,27 @@ func (c *Codec) serialize(s *Stream, base, v *View) {
 		}
 		v.Entities = v.Entities[:0]
 		v.Events = v.Events[:0]
+		v.sumOK = false
+	}
+	// Reading: the entity checksum of v, kept up to date record by record
+	// from the baseline's when it has one.
+	incremental := reading && delta && base.sumOK
+	var sum64 uint64
+	if incremental {
+		sum64 = base.sum
 	}
 
 	n := uint32(len(c.recs))
 	s.Varint(&n)
-	if reading && s.Err() == nil && n > uint32(sc.maxEntities)+uint32(lenEntities(base)) {
-		s.Fail(corrupt("record count %d exceeds the limit", n))
-		return
-	}
-
 	var old []Entity
 	if delta {
 		old = base.Entities
 	}
+	if reading && s.Err() == nil && int64(n) > int64(sc.maxEntities)+int64(len(old)) {
+		s.Fail(corrupt("record count %d exceeds the limit", n))
+		return
+	}
+
 	j := 0 // reading: next baseline entity not yet carried over
 	prev := int64(-1)
 	for i := uint32(0); i < n && s.Err() == nil; i++ {
@@ -63,6 +71,9 @@ func (c *Codec) serialize(s *Stream, base, v *View) {
 			if inBase {
 				r.base = int32(j)
 				j++
+				if incremental {
+					sum64 -= sc.EntityHash(&old[r.base])
+				}
 			}
 		}
 		switch r.op {
@@ -77,6 +88,9 @@ func (c *Codec) serialize(s *Stream, base, v *View) {
 				e = &v.Entities[r.cur]
 			}
 			c.serializeEntity(s, e)
+			if incremental && s.Err() == nil {
+				sum64 += sc.EntityHash(e)
+			}
 		case opUpdate:
 			b := &old[r.base]
 			var e *Entity
@@ -89,6 +103,9 @@ func (c *Codec) serialize(s *Stream, base, v *View) {
 				e = &v.Entities[r.cur]
 			}
 			c.serializeUpdate(s, e, b, &r.mask)
+			if incremental && s.Err() == nil {
+				sum64 += sc.EntityHash(e)
+			}
 		}
 	}
 	if reading {
@@ -98,24 +115,29 @@ func (c *Codec) serialize(s *Stream, base, v *View) {
 	}
 	c.serializeEvents(s, v)
 
-	var sum uint32
 	if s.Err() != nil {
 		return
 	}
-	if !reading {
-		sum = c.Checksum(v)
+	if reading && !incremental {
+		sum64 = sc.entitySum(v)
+	} else if !reading {
+		sum64 = v.sum // recorded by plan
 	}
+	events := sc.eventHash(&c.h, v)
+	sum := uint32(events + sum64)
 	s.Raw(&sum, 32)
-	if reading && s.Err() == nil && sum != c.Checksum(v) {
-		s.Fail(ErrChecksum)
+	if reading && s.Err() == nil {
+		if sum != uint32(events+sum64) && incremental {
+			// The baseline's recorded checksum may be stale (changed in
+			// place without Invalidate): recompute once before rejecting.
+			sum64 = sc.entitySum(v)
+		}
+		if sum != uint32(events+sum64) {
+			s.Fail(ErrChecksum)
+			return
+		}
+		v.sum, v.sumOK = sum64, true
 	}
-}
-
-func lenEntities(v *View) int {
-	if v == nil {
-		return 0
-	}
-	return len(v.Entities)
 }
 
 // appendEntity appends a copy of e to v.Entities, enforcing the view bound.
@@ -241,6 +263,10 @@ func serializeChange(s *Stream, v *int32, ref int32, f *Field) {
 	var d int64
 	small := false
 	if !s.IsReading() {
+		if *v < f.Min || *v > f.Max {
+			s.Fail(ErrWriteRange)
+			return
+		}
 		d = diff(*v, ref, f)
 		small = d >= -half && d < half
 	}
@@ -301,7 +327,7 @@ func (c *Codec) serializeEvents(s *Stream, v *View) {
 	if s.Err() != nil {
 		return
 	}
-	if s.IsReading() && n > uint32(sc.maxEvents) {
+	if s.IsReading() && int64(n) > int64(sc.maxEvents) {
 		s.Fail(corrupt("%d events, limit %d", n, sc.maxEvents))
 		return
 	}

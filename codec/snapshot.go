@@ -1,6 +1,10 @@
 package codec
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/cespare/xxhash/v2"
+)
 
 // Snapshot operations in a delta.
 const (
@@ -25,10 +29,17 @@ type record struct {
 type Codec struct {
 	schema *Schema
 	s      Stream
-	h      hasher
+	h      xxhash.Digest
 	recs   []record
 	last   [MaxKinds]int32 // per event kind: index of the previous event in this snapshot, -1 if none
+	verify bool            // recompute baselines' recorded checksums before trusting them
 }
+
+// VerifyBaselines makes the encoder recompute the checksum recorded in every
+// baseline before using it, and fail with ErrView if the baseline changed in
+// place since it was recorded. It costs a hash per baseline entity; use it in
+// tests and when debugging desyncs.
+func (c *Codec) VerifyBaselines(on bool) { c.verify = on }
 
 // NewCodec returns a codec for schema s.
 func NewCodec(s *Schema) *Codec {
@@ -38,8 +49,11 @@ func NewCodec(s *Schema) *Codec {
 // Schema returns the codec's schema.
 func (c *Codec) Schema() *Schema { return c.schema }
 
-// Checksum returns the view checksum (see Schema.Checksum) without allocating.
-func (c *Codec) Checksum(v *View) uint32 { return c.schema.checksum(&c.h, v) }
+// Checksum returns the view checksum computed from scratch (see
+// Schema.Checksum) without allocating.
+func (c *Codec) Checksum(v *View) uint32 {
+	return uint32(c.schema.eventHash(&c.h, v) + c.schema.entitySum(v))
+}
 
 // AppendFull appends the full encoding of v (no baseline) to dst, within
 // cap(dst); it never grows dst. ErrOverflow means cap(dst) is too small.
@@ -50,6 +64,10 @@ func (c *Codec) AppendFull(dst []byte, v *View) ([]byte, error) {
 // AppendDelta appends the encoding of v as a delta against base to dst,
 // within cap(dst). A nil base encodes a full snapshot. The receiver must hold
 // exactly base (the enclosing packet names which one it is).
+//
+// base is only read. AppendDelta records v's checksum in v (see View), so v
+// must not be encoded from two goroutines at once; if base carries such a
+// record, v's checksum costs a hash per changed entity only.
 func (c *Codec) AppendDelta(dst []byte, base, v *View) ([]byte, error) {
 	if err := c.plan(base, v); err != nil {
 		return dst, err
@@ -64,7 +82,8 @@ func (c *Codec) AppendDelta(dst []byte, base, v *View) ([]byte, error) {
 }
 
 // MeasureDelta returns the exact number of bits AppendDelta would write for
-// v against base (nil base: full). Bytes on the wire are (bits+7)/8.
+// v against base (nil base: full). Bytes on the wire are (bits+7)/8. Like
+// AppendDelta it records v's checksum in v.
 func (c *Codec) MeasureDelta(base, v *View) (int, error) {
 	if err := c.plan(base, v); err != nil {
 		return 0, err
@@ -79,9 +98,11 @@ func (c *Codec) MeasureDelta(base, v *View) (int, error) {
 // out is overwritten and must not alias base; its capacity is reused, so
 // decoding into a view of sufficient capacity allocates nothing. The
 // checksum is verified: ErrChecksum means out does not match the sender's
-// view (wrong baseline). Any error leaves out in an unspecified state.
+// view (wrong baseline). On success out records its checksum (see View), so
+// that the next delta against it is verified at the cost of its changes; base
+// is only read. Any error leaves out in an unspecified state.
 func (c *Codec) Decode(src []byte, base, out *View) error {
-	if base == out && base != nil {
+	if base != nil && (base == out || sharesArray(base.Entities, out.Entities)) {
 		return fmt.Errorf("%w: decode output aliases the baseline", ErrView)
 	}
 	c.s.ResetRead(src)
@@ -123,6 +144,7 @@ func (c *Codec) plan(base, v *View) error {
 		for i := range v.Entities {
 			c.recs = append(c.recs, record{id: v.Entities[i].ID, op: opAdd, cur: int32(i), base: -1})
 		}
+		v.sum, v.sumOK = s.entitySum(v), true
 		return nil
 	}
 	cur, old := v.Entities, base.Entities
@@ -156,5 +178,35 @@ func (c *Codec) plan(base, v *View) error {
 			j++
 		}
 	}
+	if c.verify && base.sumOK && base.sum != s.entitySum(base) {
+		return fmt.Errorf("%w: baseline changed in place after its checksum was recorded", ErrView)
+	}
+	c.recordSum(base, v)
 	return nil
+}
+
+// recordSum records v's entity checksum in v: from base's record and the
+// planned records when base has one, else from scratch.
+func (c *Codec) recordSum(base, v *View) {
+	s := c.schema
+	if !base.sumOK {
+		v.sum, v.sumOK = s.entitySum(v), true
+		return
+	}
+	sum := base.sum
+	for i := range c.recs {
+		r := &c.recs[i]
+		if r.cur >= 0 {
+			sum += s.EntityHash(&v.Entities[r.cur])
+		}
+		if r.base >= 0 {
+			sum -= s.EntityHash(&base.Entities[r.base])
+		}
+	}
+	v.sum, v.sumOK = sum, true
+}
+
+// sharesArray reports whether a and b start at the same array element.
+func sharesArray(a, b []Entity) bool {
+	return cap(a) > 0 && cap(b) > 0 && &a[:1][0] == &b[:1][0]
 }

@@ -160,6 +160,11 @@ func roundTrip(t *testing.T, c *Codec, base, v *View) []byte {
 	if !c.schema.Equal(&got, v) {
 		t.Fatalf("round trip changed the view:\n got %+v\nwant %+v", got.Entities, v.Entities)
 	}
+	for name, x := range map[string]*View{"encoder": v, "decoder": &got} {
+		if !x.sumOK || x.sum != c.schema.entitySum(x) {
+			t.Fatalf("%s recorded checksum %x (ok %v), from scratch %x", name, x.sum, x.sumOK, c.schema.entitySum(x))
+		}
+	}
 	return buf
 }
 
@@ -301,6 +306,7 @@ func TestSchemaValidation(t *testing.T) {
 		"delta too wide":  {Entities: []Kind{{Name: "k", Fields: []Field{{Name: "a", Max: 15, Delta: 4}}, LOD: [4]FieldMask{1}}}},
 		"empty full tier": {Entities: []Kind{{Name: "k", Fields: []Field{f}}}},
 		"unknown field":   {Entities: []Kind{{Name: "k", Fields: []Field{f}, LOD: [4]FieldMask{1, 2}}}},
+		"huge view bound": {Entities: []Kind{{Name: "k", Fields: []Field{f}, LOD: [4]FieldMask{1}}}, MaxEntities: 1 << 32},
 	}
 	for name, cfg := range cases {
 		if _, err := NewSchema(cfg); !errors.Is(err, ErrSchema) {
@@ -347,5 +353,139 @@ func TestSnapshotCodecAllocatesNothing(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocs per encode+decode", allocs)
+	}
+}
+
+// TestChecksumFollowsDeltaChains decodes a chain of deltas, each against the
+// previous decoded view, so the receiver's checksum is only ever updated from
+// records: it must stay equal to the checksum computed from scratch.
+func TestChecksumFollowsDeltaChains(t *testing.T) {
+	s := testSchema(t)
+	enc, dec := NewCodec(s), NewCodec(s)
+	rng := rand.New(rand.NewPCG(15, 16))
+	sent := randomView(rng, s, 150)
+	buf, err := enc.AppendFull(make([]byte, 0, 1<<16), sent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := &View{}
+	if err := dec.Decode(buf, nil, held); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 {
+		next := mutate(rng, s, sent)
+		buf, err := enc.AppendDelta(make([]byte, 0, 1<<16), sent, next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := &View{}
+		if err := dec.Decode(buf, held, got); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if !got.sumOK || got.sum != s.entitySum(got) || uint32(s.eventHash(&dec.h, got)+got.sum) != s.Checksum(next) {
+			t.Fatalf("step %d: incremental checksum drifted", i)
+		}
+		sent, held = next, got
+	}
+}
+
+// TestStaleBaselineRecordIsCaught: a sender that changes a baseline in place
+// after encoding it, without Invalidate, is stopped by VerifyBaselines.
+func TestStaleBaselineRecordIsCaught(t *testing.T) {
+	s := testSchema(t)
+	c := NewCodec(s)
+	c.VerifyBaselines(true)
+	rng := rand.New(rand.NewPCG(17, 18))
+	base := randomView(rng, s, 50)
+	if _, err := c.AppendFull(make([]byte, 0, 1<<16), base); err != nil {
+		t.Fatal(err)
+	}
+	base.Entities[10].V[0] ^= 1 // in place: the recorded checksum is now stale
+	next := &View{}
+	next.CopyFrom(base)
+	next.Entities[20].V[0] ^= 1
+	if _, err := c.AppendDelta(make([]byte, 0, 1<<16), base, next); !errors.Is(err, ErrView) {
+		t.Fatalf("got %v, want ErrView", err)
+	}
+	base.Invalidate() // the documented fix
+	if _, err := c.AppendDelta(make([]byte, 0, 1<<16), base, next); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSmallChangesOutOfRangeAreRefused: a value just outside its range next
+// to an in-range baseline would fit the small-change form; the encoder must
+// refuse it rather than send what the receiver will reject.
+func TestSmallChangesOutOfRangeAreRefused(t *testing.T) {
+	s := testSchema(t)
+	c := NewCodec(s)
+	buf := make([]byte, 0, 1024)
+	ship := func(hull, heading int32) *View {
+		return &View{Entities: []Entity{{ID: 1, V: [MaxFields]int32{0, 0, 0, 0, heading, hull}}}}
+	}
+	base := ship(1000, 1023)
+	for name, v := range map[string]*View{
+		"hull 1001 (max 1000)":    ship(1001, 1023),
+		"heading 1024 (max 1023)": ship(1000, 1024),
+		"heading -1 (min 0)":      ship(1000, -1),
+	} {
+		if _, err := c.AppendDelta(buf, base, v); !errors.Is(err, ErrWriteRange) {
+			t.Errorf("%s: got %v, want ErrWriteRange", name, err)
+		}
+	}
+	events := &View{Events: []Event{{V: [MaxFields]int32{1<<24 - 1}}, {V: [MaxFields]int32{1 << 24}}}}
+	if _, err := c.AppendFull(buf, events); !errors.Is(err, ErrWriteRange) {
+		t.Errorf("event seq past max: got %v, want ErrWriteRange", err)
+	}
+}
+
+// TestStaleReceiverRecordRecovers: a receiver that changed its held view in
+// place (say, for interpolation) still accepts a delta that matches the view
+// it actually holds.
+func TestStaleReceiverRecordRecovers(t *testing.T) {
+	s := testSchema(t)
+	c := NewCodec(s)
+	rng := rand.New(rand.NewPCG(19, 20))
+	base := randomView(rng, s, 40)
+	buf, err := c.AppendFull(make([]byte, 0, 1<<16), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := &View{}
+	if err := c.Decode(buf, nil, held); err != nil {
+		t.Fatal(err)
+	}
+	// Both sides change entity 0 in place, and only the sender invalidates.
+	for _, v := range []*View{base, held} {
+		v.Entities[0].LOD = LODFull
+		v.Entities[0].Kind = 0
+		v.Entities[0].V = [MaxFields]int32{1, 2, 3, 4, 5, 6, 1}
+	}
+	base.Invalidate()
+	next := mutate(rng, s, base)
+	buf, err = c.AppendDelta(make([]byte, 0, 1<<16), base, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := &View{}
+	if err := c.Decode(buf, held, got); err != nil {
+		t.Fatalf("stale receiver record: %v", err)
+	}
+	if !s.Equal(got, next) || got.sum != s.entitySum(got) {
+		t.Fatal("decoded view or its checksum record is wrong")
+	}
+}
+
+func TestDecodeRefusesSharedBacking(t *testing.T) {
+	s := testSchema(t)
+	c := NewCodec(s)
+	base := randomView(rand.New(rand.NewPCG(1, 2)), s, 5)
+	buf, err := c.AppendDelta(make([]byte, 0, 1024), base, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &View{Entities: base.Entities[:0]}
+	if err := c.Decode(buf, base, out); !errors.Is(err, ErrView) {
+		t.Fatalf("got %v, want ErrView", err)
 	}
 }

@@ -7,7 +7,8 @@ type Entity struct {
 	Kind uint8
 	LOD  uint8
 	// V holds field values by field index. Values of fields not carried at
-	// LOD are ignored by the encoder and zero after decoding.
+	// LOD are ignored by the encoder; the decoder sets them to zero in an
+	// entity it decodes whole and copies them from the baseline otherwise.
 	V [MaxFields]int32
 }
 
@@ -22,21 +23,41 @@ type Event struct {
 
 // View is what one observer is sent at one instant: entities sorted by
 // strictly increasing ID, and events in sender order.
+//
+// When the codec encodes or decodes a view it records the entity part of the
+// view's checksum in it, so that later deltas against the view as a baseline
+// hash only what changed. A view used as a baseline must therefore not be
+// changed in place afterwards: Reset and CopyFrom keep the record right, and
+// Invalidate drops it after any other change. A stale record on the
+// receiver's side costs one full recomputation when a checksum fails to
+// match; on the sender's side it makes the checksum describe the baseline as
+// it was when recorded, so the receiver rejects the snapshots (or, if the
+// receiver holds that old state, accepts them): Codec.VerifyBaselines turns
+// on a check for it at encode time.
 type View struct {
 	Entities []Entity
 	Events   []Event
+
+	sum   uint64 // Σ EntityHash over Entities, valid when sumOK
+	sumOK bool
 }
 
 // Reset empties v, keeping its capacity.
 func (v *View) Reset() {
 	v.Entities = v.Entities[:0]
 	v.Events = v.Events[:0]
+	v.sumOK = false
 }
+
+// Invalidate drops the checksum the codec recorded in v. Call it after
+// changing Entities in place if v will serve as a baseline.
+func (v *View) Invalidate() { v.sumOK = false }
 
 // CopyFrom makes v a copy of src, reusing v's capacity.
 func (v *View) CopyFrom(src *View) {
 	v.Entities = append(v.Entities[:0], src.Entities...)
 	v.Events = append(v.Events[:0], src.Events...)
+	v.sum, v.sumOK = src.sum, src.sumOK
 }
 
 // Find returns the index of the entity with the given id, or -1.
@@ -79,8 +100,14 @@ func (s *Schema) Equal(a, b *View) bool {
 		}
 	}
 	for i := range a.Events {
-		if a.Events[i] != b.Events[i] {
+		x, y := &a.Events[i], &b.Events[i]
+		if x.Kind != y.Kind || int(x.Kind) >= len(s.events) {
 			return false
+		}
+		for f := range s.events[x.Kind].Fields {
+			if x.V[f] != y.V[f] {
+				return false
+			}
 		}
 	}
 	return true

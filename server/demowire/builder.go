@@ -137,7 +137,9 @@ func (w *Wire) body(b *fleet.Body, t uint8) codec.Entity {
 		v[BodyX] = w.BodyPos.Quantize(int64(b.Pos.X))
 		v[BodyY] = w.BodyPos.Quantize(int64(b.Pos.Y))
 		v[BodyZ] = w.BodyZPos.Quantize(int64(b.Pos.Z))
-		v[BodyRot] = w.BodyRot.Quantize(int64(b.Rot.X), int64(b.Rot.Y), int64(b.Rot.Z), int64(b.Rot.W))
+		if t == codec.LODFull {
+			v[BodyRot] = w.BodyRot.Quantize(int64(b.Rot.X), int64(b.Rot.Y), int64(b.Rot.Z), int64(b.Rot.W))
+		}
 		return e
 	}
 	v[BodyLX] = w.PosLow.Quantize(int64(b.Pos.X))
@@ -163,7 +165,7 @@ func (w *Wire) appendEvents(dst *codec.View, g *fleet.Game, center sim.Hex, in I
 			EvType:   int32(ev.Type),
 			EvCellQ:  ev.Cell.Q,
 			EvCellR:  ev.Cell.R,
-			EvDamage: max(-4096, min(4095, ev.Damage)),
+			EvDamage: max(-MaxDamage-1, min(MaxDamage, ev.Damage)),
 			EvHP:     ev.HP,
 			EvStatus: int32(ev.Status & (1<<fleet.NumStatusBits - 1)),
 		}})

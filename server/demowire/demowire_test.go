@@ -78,6 +78,7 @@ type sizeStats struct {
 func deltaSizes(t *testing.T, w *Wire, views []codec.View) sizeStats {
 	t.Helper()
 	c := codec.NewCodec(w.Schema)
+	c.VerifyBaselines(true)
 	buf := make([]byte, 0, 1<<20)
 	var sizes []float64
 	var st sizeStats
@@ -171,5 +172,26 @@ func TestSchemaMatchesGameRanges(t *testing.T) {
 		if _, err := c.AppendFull(make([]byte, 0, 256), &v); err != nil {
 			t.Errorf("tier %d: extreme ship does not encode: %v", tier, err)
 		}
+	}
+}
+
+// TestSmallWorldsHaveAValidSchema: every world the game accepts gets a
+// schema, however narrow its position fields.
+func TestSmallWorldsHaveAValidSchema(t *testing.T) {
+	tested := 0
+	for _, r := range []int64{1, 2, 7, 8, 9, 100, 8192, 1 << 20} {
+		cfg := fleet.DefaultConfig()
+		cfg.WorldRadius = sim.FromInt(r)
+		cfg.TileSize = sim.FromInt(max(1, min(64, r)))
+		if err := cfg.Validate(); err != nil {
+			continue
+		}
+		tested++
+		if _, err := New(cfg); err != nil {
+			t.Errorf("world radius %d: %v", r, err)
+		}
+	}
+	if tested < 4 {
+		t.Fatalf("only %d world sizes passed fleet's validation; the test checks too little", tested)
 	}
 }

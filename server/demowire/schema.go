@@ -57,7 +57,7 @@ const (
 	BodyX   = iota // position, 1/32 unit
 	BodyY          //
 	BodyZ          //
-	BodyRot        // smallest-three quaternion, 9 bits a component
+	BodyRot        // smallest-three quaternion, 9 bits a component (full detail only)
 	BodyLX         // position, whole units (low detail)
 	BodyLY         //
 	BodyLZ         //
@@ -80,6 +80,10 @@ const (
 // MaxEntityID bounds entity ids carried inside fields (torpedo targets,
 // event sources and targets).
 const MaxEntityID = 1<<31 - 1
+
+// MaxDamage bounds the damage of one combat event on the wire (cards deal
+// −30..40 today); larger magnitudes are clamped.
+const MaxDamage = 127
 
 // Wire is the demo game's schema with the quantizers that feed it. It is
 // immutable after New and safe for concurrent use; views are built by a
@@ -134,7 +138,13 @@ func New(cfg fleet.Config) (*Wire, error) {
 	cell := int32(2*cfg.WorldRadius/cfg.TileSize) + 2
 
 	field := func(name string, min, max int32, delta uint8) codec.Field {
-		return codec.Field{Name: name, Min: min, Max: max, Delta: delta}
+		f := codec.Field{Name: name, Min: min, Max: max}
+		// Small worlds have narrow position fields: a delta form must stay
+		// narrower than the field itself to be worth a flag bit.
+		if w := f.Width(); delta > 0 && uint(delta) < w {
+			f.Delta = delta
+		}
+		return f
 	}
 	ranged := func(name string, q interface{ Range() (int32, int32) }, delta uint8) codec.Field {
 		lo, hi := q.Range()
@@ -189,7 +199,7 @@ func New(cfg fleet.Config) (*Wire, error) {
 		},
 		LOD: [codec.NumLODs]codec.FieldMask{
 			mask(BodyX, BodyY, BodyZ, BodyRot),
-			mask(BodyX, BodyY, BodyZ, BodyRot),
+			mask(BodyX, BodyY, BodyZ),
 			mask(BodyLX, BodyLY, BodyLZ),
 			mask(BodyLX, BodyLY),
 		},
@@ -204,7 +214,7 @@ func New(cfg fleet.Config) (*Wire, error) {
 			EvType:   field("type", 0, fleet.NumEventTypes, 0),
 			EvCellQ:  field("cell_q", -cell, cell, 3),
 			EvCellR:  field("cell_r", -cell, cell, 3),
-			EvDamage: field("damage", -4096, 4095, 0),
+			EvDamage: field("damage", -MaxDamage-1, MaxDamage, 0),
 			EvHP:     field("hp", 0, fleet.MaxHull, 0),
 			EvStatus: field("status", 0, 1<<fleet.NumStatusBits-1, 0),
 		},
