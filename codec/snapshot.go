@@ -131,52 +131,58 @@ func (c *Codec) plan(base, v *View) error {
 			return fmt.Errorf("%w: event %d has unknown kind %d", ErrView, i, v.Events[i].Kind)
 		}
 	}
-	for i := range v.Entities {
-		e := &v.Entities[i]
+	cur := v.Entities
+	var old []Entity
+	if base != nil {
+		old = base.Entities
+	}
+	// One pass over both views in id order: validate each entity of v and
+	// emit a record wherever v differs from the baseline.
+	j := 0
+	prev := int64(-1)
+	for i := range cur {
+		e := &cur[i]
 		if int(e.Kind) >= len(s.entities) || e.LOD >= NumLODs {
 			return fmt.Errorf("%w: entity %d has kind %d, tier %d", ErrView, e.ID, e.Kind, e.LOD)
 		}
-		if i > 0 && e.ID <= v.Entities[i-1].ID {
+		if int64(e.ID) <= prev {
 			return fmt.Errorf("%w: entity ids not strictly increasing at %d", ErrView, e.ID)
 		}
-	}
-	if base == nil {
-		for i := range v.Entities {
-			c.recs = append(c.recs, record{id: v.Entities[i].ID, op: opAdd, cur: int32(i), base: -1})
-		}
-		v.sum, v.sumOK = s.entitySum(v), true
-		return nil
-	}
-	cur, old := v.Entities, base.Entities
-	i, j := 0, 0
-	for i < len(cur) || j < len(old) {
-		switch {
-		case j == len(old) || (i < len(cur) && cur[i].ID < old[j].ID):
-			c.recs = append(c.recs, record{id: cur[i].ID, op: opAdd, cur: int32(i), base: -1})
-			i++
-		case i == len(cur) || old[j].ID < cur[i].ID:
+		prev = int64(e.ID)
+		for j < len(old) && old[j].ID < e.ID {
 			c.recs = append(c.recs, record{id: old[j].ID, op: opRemove, cur: -1, base: int32(j)})
 			j++
-		default:
-			e, b := &cur[i], &old[j]
-			if e.Kind != b.Kind || e.LOD != b.LOD {
-				c.recs = append(c.recs, record{id: e.ID, op: opAdd, cur: int32(i), base: int32(j)})
-			} else if e.V != b.V { // identical arrays: nothing carried changed
-
-				k := &s.entities[e.Kind]
-				var mask FieldMask
-				for p, f := range k.present[e.LOD][:k.count[e.LOD]] {
-					if e.V[f] != b.V[f] {
-						mask |= 1 << p
-					}
-				}
-				if mask != 0 {
-					c.recs = append(c.recs, record{id: e.ID, op: opUpdate, cur: int32(i), base: int32(j), mask: mask})
-				}
-			}
-			i++
-			j++
 		}
+		if j == len(old) || old[j].ID != e.ID {
+			c.recs = append(c.recs, record{id: e.ID, op: opAdd, cur: int32(i), base: -1})
+			continue
+		}
+		b := &old[j]
+		j++
+		if e.Kind != b.Kind || e.LOD != b.LOD {
+			c.recs = append(c.recs, record{id: e.ID, op: opAdd, cur: int32(i), base: int32(j - 1)})
+			continue
+		}
+		if e.V == b.V { // identical arrays: nothing carried changed
+			continue
+		}
+		k := &s.entities[e.Kind]
+		var mask FieldMask
+		for p, f := range k.present[e.LOD][:k.count[e.LOD]] {
+			if e.V[f] != b.V[f] {
+				mask |= 1 << p
+			}
+		}
+		if mask != 0 {
+			c.recs = append(c.recs, record{id: e.ID, op: opUpdate, cur: int32(i), base: int32(j - 1), mask: mask})
+		}
+	}
+	for ; j < len(old); j++ {
+		c.recs = append(c.recs, record{id: old[j].ID, op: opRemove, cur: -1, base: int32(j)})
+	}
+	if base == nil {
+		v.sum, v.sumOK = s.entitySum(v), true
+		return nil
 	}
 	if c.verify && base.sumOK && base.sum != s.entitySum(base) {
 		return fmt.Errorf("%w: baseline changed in place after its checksum was recorded", ErrView)
