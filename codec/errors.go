@@ -37,6 +37,21 @@ var (
 	ErrChecksum = errors.New("codec: checksum mismatch")
 )
 
+// Errors returned, wrapped with detail, by the quantizers' Validate methods.
+// Match them with errors.Is.
+var (
+	// ErrQuantFracBits: FracBits is outside what the quantizer supports.
+	ErrQuantFracBits = errors.New("codec: quantizer fraction bits out of range")
+	// ErrQuantPrecision: Precision exceeds FracBits.
+	ErrQuantPrecision = errors.New("codec: quantizer precision exceeds fraction bits")
+	// ErrQuantRange: the value range is empty (Min > Max, or a negative Max).
+	ErrQuantRange = errors.New("codec: quantizer range is empty")
+	// ErrQuantWireRange: the wire values of the range do not fit in an int32.
+	ErrQuantWireRange = errors.New("codec: quantizer wire range does not fit int32")
+	// ErrQuantBits: Bits is outside what the quantizer supports.
+	ErrQuantBits = errors.New("codec: quantizer bit width out of range")
+)
+
 var errNoBaseline = fmt.Errorf("%w: delta snapshot without a baseline", ErrCorrupt)
 
 // corrupt wraps ErrCorrupt with detail. It allocates, but only on the error

@@ -1,7 +1,6 @@
 package codec
 
 import (
-	"errors"
 	"fmt"
 	"math"
 )
@@ -14,21 +13,6 @@ import (
 // The integer methods are the deterministic path: pure integer arithmetic on
 // the simulation's fixed-point values, identical on every machine. The Float
 // methods are conveniences for clients and tools.
-
-// Errors returned, wrapped with detail, by the quantizers' Validate methods.
-// Match them with errors.Is.
-var (
-	// ErrQuantFracBits: FracBits is outside what the quantizer supports.
-	ErrQuantFracBits = errors.New("codec: quantizer fraction bits out of range")
-	// ErrQuantPrecision: Precision exceeds FracBits.
-	ErrQuantPrecision = errors.New("codec: quantizer precision exceeds fraction bits")
-	// ErrQuantRange: the value range is empty (Min > Max, or a negative Max).
-	ErrQuantRange = errors.New("codec: quantizer range is empty")
-	// ErrQuantWireRange: the wire values of the range do not fit in an int32.
-	ErrQuantWireRange = errors.New("codec: quantizer wire range does not fit int32")
-	// ErrQuantBits: Bits is outside what the quantizer supports.
-	ErrQuantBits = errors.New("codec: quantizer bit width out of range")
-)
 
 // MaxQuantFracBits is the largest FracBits a FixedQuantizer or a
 // VelocityQuantizer accepts. It keeps every dequantized value in an int64.
