@@ -8,7 +8,7 @@ import (
 
 // op is one serialize call in a randomized stream test.
 type op struct {
-	kind     int // 0 raw, 1 bool, 2 int, 3 varint, 4 svarint, 5 align, 6 bytes
+	kind     int // 0 raw, 1 bool, 2 int, 3 varint, 4 svarint, 5 align, 6 bytes, 7 uint
 	n        uint
 	u        uint32
 	i        int32
@@ -20,7 +20,7 @@ type op struct {
 func randomOps(rng *rand.Rand, count int) []op {
 	ops := make([]op, count)
 	for k := range ops {
-		o := op{kind: rng.IntN(7)}
+		o := op{kind: rng.IntN(8)}
 		switch o.kind {
 		case 0:
 			o.n = uint(rng.IntN(33))
@@ -43,6 +43,12 @@ func randomOps(rng *rand.Rand, count int) []op {
 			o.u = rng.Uint32() >> rng.IntN(32)
 		case 4:
 			o.i = int32(rng.Uint32()) >> rng.IntN(32)
+		case 7:
+			o.n = uint(rng.Uint32()) // the bound
+			if rng.IntN(2) == 0 {
+				o.n = uint(rng.IntN(1000))
+			}
+			o.u = uint32(rng.Uint64N(uint64(o.n) + 1))
 		case 6:
 			o.p = make([]byte, rng.IntN(5))
 			for x := range o.p {
@@ -71,6 +77,8 @@ func runOps(s *Stream, ops []op) []op {
 			s.SVarint(&g.i)
 		case 5:
 			s.Align()
+		case 7:
+			s.Uint(&g.u, uint32(o.n))
 		case 6:
 			if s.IsReading() {
 				g.p = make([]byte, len(o.p))
@@ -204,6 +212,18 @@ func TestRangedIntRejectsOutOfRange(t *testing.T) {
 	s.Raw(&u, 2)
 	if !errors.Is(s.Err(), ErrWriteRange) {
 		t.Fatalf("raw: got %v", s.Err())
+	}
+	// Uint: 0..10 takes 4 bits, like Int above.
+	s.ResetWrite(make([]byte, 0, 8))
+	u = 11
+	s.Uint(&u, 10)
+	if !errors.Is(s.Err(), ErrWriteRange) {
+		t.Fatalf("uint write: got %v", s.Err())
+	}
+	s.ResetRead([]byte{0x0f})
+	s.Uint(&u, 10)
+	if !errors.Is(s.Err(), ErrRange) {
+		t.Fatalf("uint read: got %v", s.Err())
 	}
 }
 

@@ -51,8 +51,9 @@ func (s *Schema) entitySum(v *View) uint64 {
 //
 //	[entity count] (uint32) [event count] (uint32)
 //	per event: [kind] (uint8) [each field value] (int32)
-func (s *Schema) eventHash(h *xxhash.Digest, v *View) uint64 {
+func (s *Schema) eventHash(v *View) uint64 {
 	var b [entityMax]byte
+	var h xxhash.Digest
 	le := binary.LittleEndian
 	h.Reset()
 	le.PutUint32(b[0:], uint32(len(v.Entities)))
@@ -73,9 +74,8 @@ func (s *Schema) eventHash(h *xxhash.Digest, v *View) uint64 {
 
 // Checksum returns the 32-bit checksum of v computed from scratch: the low
 // 32 bits of eventHash(v) + Σ EntityHash(e), sums wrapping at 2^64. v must be
-// valid under s. It ignores and does not update the sum v caches; it is safe
-// for concurrent use.
+// valid under s. It ignores and does not update the sum v caches; it does not
+// allocate and is safe for concurrent use.
 func (s *Schema) Checksum(v *View) uint32 {
-	var h xxhash.Digest
-	return uint32(s.eventHash(&h, v) + s.entitySum(v))
+	return uint32(s.eventHash(v) + s.entitySum(v))
 }

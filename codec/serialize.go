@@ -102,7 +102,7 @@ func (c *Codec) serialize(s *Stream, base, v *View) {
 			} else {
 				e = &v.Entities[r.cur]
 			}
-			c.serializeUpdate(s, e, b, &r.mask)
+			c.serializeUpdate(s, e, b, r.mask)
 			if incremental && s.Err() == nil {
 				sum64 += sc.EntityHash(e)
 			}
@@ -123,7 +123,7 @@ func (c *Codec) serialize(s *Stream, base, v *View) {
 	} else if !reading {
 		sum64 = v.sum // recorded by plan
 	}
-	events := sc.eventHash(&c.h, v)
+	events := sc.eventHash(v)
 	sum := uint32(events + sum64)
 	s.Raw(&sum, 32)
 	if reading && s.Err() == nil {
@@ -239,10 +239,10 @@ func (c *Codec) serializeEntity(s *Stream, e *Entity) {
 
 // serializeUpdate codes the changed fields of e against its baseline b (same
 // kind and tier): a mask over the carried fields, then each changed field.
-func (c *Codec) serializeUpdate(s *Stream, e, b *Entity, mask *FieldMask) {
+func (c *Codec) serializeUpdate(s *Stream, e, b *Entity, mask FieldMask) {
 	k := &c.schema.entities[e.Kind]
 	carried := k.present[e.LOD][:k.count[e.LOD]]
-	m := uint32(*mask)
+	m := uint32(mask)
 	s.Raw(&m, uint(len(carried)))
 	for p, f := range carried {
 		if m&(1<<p) != 0 {

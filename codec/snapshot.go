@@ -1,10 +1,6 @@
 package codec
 
-import (
-	"fmt"
-
-	"github.com/cespare/xxhash/v2"
-)
+import "fmt"
 
 // Snapshot operations in a delta.
 const (
@@ -29,7 +25,6 @@ type record struct {
 type Codec struct {
 	schema *Schema
 	s      Stream
-	h      xxhash.Digest
 	recs   []record
 	last   [MaxKinds]int32 // per event kind: index of the previous event in this snapshot, -1 if none
 	verify bool            // recompute baselines' recorded checksums before trusting them
@@ -48,12 +43,6 @@ func NewCodec(s *Schema) *Codec {
 
 // Schema returns the codec's schema.
 func (c *Codec) Schema() *Schema { return c.schema }
-
-// Checksum returns the view checksum computed from scratch (see
-// Schema.Checksum) without allocating.
-func (c *Codec) Checksum(v *View) uint32 {
-	return uint32(c.schema.eventHash(&c.h, v) + c.schema.entitySum(v))
-}
 
 // AppendFull appends the full encoding of v (no baseline) to dst, within
 // cap(dst); it never grows dst. ErrOverflow means cap(dst) is too small.

@@ -106,13 +106,7 @@ type Wire struct {
 // New declares the schema for a game with configuration cfg (the world
 // radius and tile size set the ranges).
 func New(cfg fleet.Config) (*Wire, error) {
-	def := fleet.DefaultConfig()
-	if cfg.WorldRadius == 0 {
-		cfg.WorldRadius = def.WorldRadius
-	}
-	if cfg.TileSize == 0 {
-		cfg.TileSize = def.TileSize
-	}
+	cfg = cfg.WithDefaults()
 	r := cfg.WorldRadius.Int()
 	w := &Wire{
 		Pos:      codec.FixedQuantizer{FracBits: sim.FracBits, Precision: 4, Min: -r, Max: r},

@@ -59,8 +59,9 @@ func DefaultConfig() Config {
 	}
 }
 
-// withDefaults returns c with its zero fields replaced by defaults.
-func (c Config) withDefaults() Config {
+// WithDefaults returns c with its zero fields replaced by the values of
+// DefaultConfig, as New applies them.
+func (c Config) WithDefaults() Config {
 	d := DefaultConfig()
 	if c.TileSize == 0 {
 		c.TileSize = d.TileSize
@@ -91,7 +92,7 @@ var ErrConfig = errors.New("fleet: invalid config")
 
 // Validate checks c after defaults are applied.
 func (c Config) Validate() error {
-	c = c.withDefaults()
+	c = c.WithDefaults()
 	switch {
 	case c.TileSize < sim.One:
 		return fmt.Errorf("%w: TileSize %d below one unit", ErrConfig, c.TileSize)

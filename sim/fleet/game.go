@@ -32,7 +32,7 @@ func New(cfg Config, seed uint64) *Game {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	return &Game{
 		cfg:    cfg,
 		rng:    sim.NewRand(seed),
