@@ -1,0 +1,235 @@
+package netcode
+
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"github.com/flotilla/flotilla/netcode/batch"
+
+	kcp "github.com/xtaci/kcp-go/v5"
+)
+
+// peer is one session's state, on either side: its KCP core, the unreliable
+// channel's windows, its timers. It belongs to the endpoint's goroutine.
+type peer struct {
+	ep    *endpoint
+	id    uint32
+	addr  netip.AddrPort
+	nonce uint64
+
+	kcp *kcp.KCP
+
+	send sendWindow
+	recv recvHistory
+
+	ackOwed  bool  // delivered an unreliable payload and sent nothing since
+	lastRecv int64 // ns on the endpoint clock
+	lastSend int64
+
+	kcpTimer, house timer
+	closed          bool
+	onClose         func(p *peer, reason Reason, tell bool) // the owner removes the session
+}
+
+func newPeer(ep *endpoint, id uint32, addr netip.AddrPort, nonce uint64, onClose func(*peer, Reason, bool)) *peer {
+	p := &peer{ep: ep, id: id, addr: addr, nonce: nonce, onClose: onClose}
+	p.kcp = newKCP(id, ep.cfg.KCP, p.output)
+	p.lastRecv, p.lastSend = ep.now, ep.now
+	p.kcpTimer.init(p, timerKCP)
+	p.house.init(p, timerHouse)
+	ep.wheel.schedule(&p.house, ep.now+ep.cfg.Keepalive.Nanoseconds())
+	return p
+}
+
+// output is KCP's output callback: KCP reuses buf, so the segments are
+// copied into a datagram at once.
+func (p *peer) output(buf []byte, size int) {
+	d := p.ep.slot(p.addr)
+	putHeader(d.Buf, TypeReliable, p.id)
+	putAcks(d.Buf[HeaderSize:], p.recv.report())
+	d.N = HeaderSize + AckSize + copy(d.Buf[HeaderSize+AckSize:MaxPacket], buf[:size])
+	p.didSend(d, TypeReliable)
+}
+
+func (p *peer) didSend(d *batch.Datagram, t Type) {
+	p.ackOwed = false
+	p.lastSend = p.ep.now
+	p.ep.sent(d, t)
+}
+
+func (p *peer) sendKeepalive() {
+	d := p.ep.slot(p.addr)
+	putHeader(d.Buf, TypeKeepalive, p.id)
+	putAcks(d.Buf[HeaderSize:], p.recv.report())
+	d.N = keepaliveSize
+	p.didSend(d, TypeKeepalive)
+}
+
+// sendUnreliable writes payload as the next unreliable datagram.
+func (p *peer) sendUnreliable(payload []byte) (uint16, error) {
+	if len(payload) > MaxUnreliablePayload {
+		return 0, ErrTooLarge
+	}
+	seq := p.send.take()
+	d := p.ep.slot(p.addr)
+	putHeader(d.Buf, TypeUnreliable, p.id)
+	putAcks(d.Buf[HeaderSize:], p.recv.report())
+	binary.LittleEndian.PutUint16(d.Buf[HeaderSize+AckSize:], seq)
+	d.N = unreliableHead + copy(d.Buf[unreliableHead:], payload)
+	p.didSend(d, TypeUnreliable)
+	p.ep.stats.unreliableOut.Add(1)
+	return seq, nil
+}
+
+// sendReliable queues msg on the reliable channel.
+func (p *peer) sendReliable(msg []byte) error {
+	if len(msg) == 0 {
+		return ErrEmpty
+	}
+	if len(msg) > p.ep.cfg.MaxMessage {
+		return ErrTooLarge
+	}
+	frags := (len(msg) + kcpMSS - 1) / kcpMSS
+	if p.kcp.WaitSnd()+frags > p.ep.cfg.SendQueue {
+		p.close(ReasonBacklog, true)
+		return ErrBacklog
+	}
+	if p.kcp.Send(msg) < 0 {
+		return ErrTooLarge
+	}
+	p.ep.stats.reliableOut.Add(1)
+	p.armKCP()
+	return nil
+}
+
+// armKCP schedules the next KCP update at the time KCP asks for.
+func (p *peer) armKCP() {
+	at := p.ep.now + kcpDelay(p.kcp.Check(), p.ep.clock.nowMs())
+	if !p.kcpTimer.scheduled() || p.kcpTimer.at > at {
+		p.ep.wheel.schedule(&p.kcpTimer, at)
+	}
+}
+
+// fire runs one of the peer's timers.
+func (p *peer) fire(t *timer) {
+	if p.closed {
+		return
+	}
+	switch t.kind {
+	case timerKCP:
+		p.kcp.Update()
+		// Only a session with segments in flight or queued needs KCP again;
+		// acks owed from input were flushed by this Update.
+		if p.kcp.WaitSnd() > 0 {
+			p.armKCP()
+		}
+	case timerHouse:
+		now := p.ep.now
+		if now-p.lastRecv >= p.ep.cfg.Timeout.Nanoseconds() {
+			p.close(ReasonTimeout, true)
+			return
+		}
+		if now-p.lastSend >= p.ep.cfg.Keepalive.Nanoseconds() {
+			p.sendKeepalive()
+		}
+		next := min(p.lastSend+p.ep.cfg.Keepalive.Nanoseconds(), p.lastRecv+p.ep.cfg.Timeout.Nanoseconds())
+		p.ep.wheel.schedule(&p.house, next)
+	}
+}
+
+// receive handles a session datagram that passed the header, length, session
+// and address checks.
+func (p *peer) receive(t Type, b []byte) {
+	ep := p.ep
+	p.lastRecv = ep.now
+	p.send.ack(readAcks(b[HeaderSize:]), p)
+	if p.closed {
+		return
+	}
+	switch t {
+	case TypeKeepalive:
+	case TypeUnreliable:
+		seq := binary.LittleEndian.Uint16(b[HeaderSize+AckSize:])
+		if !p.recv.accept(seq) {
+			ep.drop(DropStale)
+			return
+		}
+		if !p.ackOwed {
+			p.ackOwed = true
+			ep.ackDue = append(ep.ackDue, p)
+		}
+		ep.stats.unreliableIn.Add(1)
+		ep.handler.Unreliable(SessionID(p.id), seq, b[unreliableHead:])
+	case TypeReliable:
+		if p.kcp.Input(b[HeaderSize+AckSize:], kcp.IKCP_PACKET_REGULAR, false) < 0 {
+			ep.drop(DropKCP)
+			return
+		}
+		p.armKCP()
+		p.drainReliable()
+	}
+}
+
+// drainReliable delivers every complete message KCP holds.
+func (p *peer) drainReliable() {
+	ep := p.ep
+	for !p.closed {
+		size := p.kcp.PeekSize()
+		if size < 0 {
+			return
+		}
+		if size > len(ep.msg) {
+			ep.drop(DropOversize)
+			p.close(ReasonProtocol, true)
+			return
+		}
+		n := p.kcp.Recv(ep.msg)
+		if n < 0 {
+			return
+		}
+		ep.stats.reliableIn.Add(1)
+		ep.handler.Reliable(SessionID(p.id), ep.msg[:n])
+	}
+}
+
+// acked is called by the send window for each newly acknowledged sequence.
+func (p *peer) acked(seq uint16) {
+	p.ep.stats.acked.Add(1)
+	p.ep.handler.Acked(SessionID(p.id), seq)
+}
+
+// sendDisconnect writes the disconnect packet several times: it is the last
+// word, and nothing resends it.
+func (p *peer) sendDisconnect(reason Reason) {
+	for range disconnectRedundancy {
+		writeDisconnect(p.ep, p.addr, p.id, reason, p.nonce)
+	}
+}
+
+const disconnectRedundancy = 3
+
+func writeDisconnect(ep *endpoint, addr netip.AddrPort, session uint32, reason Reason, nonce uint64) {
+	d := ep.slot(addr)
+	putHeader(d.Buf, TypeDisconnect, session)
+	d.Buf[HeaderSize] = byte(reason)
+	binary.LittleEndian.PutUint64(d.Buf[HeaderSize+1:], nonce)
+	d.N = disconnectSize
+	ep.sent(d, TypeDisconnect)
+}
+
+// close ends the session: timers stop, the owner forgets it, the handler is
+// told. tell sends the peer a disconnect.
+func (p *peer) close(reason Reason, tell bool) {
+	if p.closed {
+		return
+	}
+	p.closed = true
+	p.ep.wheel.stop(&p.kcpTimer)
+	p.ep.wheel.stop(&p.house)
+	if tell {
+		p.sendDisconnect(reason)
+	}
+	p.ep.stats.disconnects[reason].Add(1)
+	p.onClose(p, reason, tell)
+	p.ep.handler.Disconnected(SessionID(p.id), reason)
+}

@@ -1,0 +1,327 @@
+package netcode
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/flotilla/flotilla/netcode/batch"
+)
+
+// ServerConfig configures a Server.
+type ServerConfig struct {
+	Config
+	// MaxSessions bounds the sessions; a client beyond it is refused with
+	// ReasonFull. Default 1024.
+	MaxSessions int
+	// CookieKey keys the challenge cookies (32 bytes). Default: drawn from
+	// crypto/rand at start. Set it only to make tests repeatable.
+	CookieKey []byte
+	// Handler receives sessions and messages. Required.
+	Handler Handler
+}
+
+// Server is the server side of the protocol: one socket, many sessions.
+// It is owned by one goroutine; only Stats, Wake and LocalAddr may be called
+// from others.
+type Server struct {
+	ep       endpoint
+	cfg      ServerConfig
+	cookies  *cookieJar
+	byID     map[uint32]*peer
+	byAddr   map[netip.AddrPort]*peer
+	onClose  func(*peer, Reason, bool)
+	shutdown bool
+}
+
+// NewServer starts the protocol on conn. now is the time of the caller's clock.
+func NewServer(conn batch.Conn, cfg ServerConfig, now time.Time) (*Server, error) {
+	if cfg.Handler == nil {
+		return nil, fmt.Errorf("netcode: ServerConfig.Handler is required")
+	}
+	cfg.Config = cfg.Config.withDefaults()
+	if cfg.MaxSessions == 0 {
+		cfg.MaxSessions = 1024
+	}
+	if cfg.MaxSessions < 1 || cfg.MaxSessions > 1<<20 {
+		return nil, fmt.Errorf("netcode: max sessions %d outside [1, %d]", cfg.MaxSessions, 1<<20)
+	}
+	if err := cfg.Config.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.CookieKey != nil && len(cfg.CookieKey) != cookieKeyLen {
+		return nil, fmt.Errorf("netcode: cookie key of %d bytes, want %d", len(cfg.CookieKey), cookieKeyLen)
+	}
+	jar, err := newCookieJar(cfg.CookieKey)
+	if err != nil {
+		return nil, fmt.Errorf("netcode: cookie key: %w", err)
+	}
+	s := &Server{
+		cfg:     cfg,
+		cookies: jar,
+		byID:    make(map[uint32]*peer, cfg.MaxSessions),
+		byAddr:  make(map[netip.AddrPort]*peer, cfg.MaxSessions),
+	}
+	s.ep.init(conn, cfg.Config, cfg.Handler, now)
+	s.ep.ackDue = make([]*peer, 0, cfg.MaxSessions)
+	s.onClose = s.forget
+	return s, nil
+}
+
+// Poll processes every datagram that has arrived (without waiting), runs the
+// timers that are due and writes what is queued. It returns when the next
+// timer is due (zero when none is) and the connection's error, if it failed.
+func (s *Server) Poll(now time.Time) (time.Time, error) {
+	s.ep.setNow(now)
+	for range maxReadsPerPoll {
+		ds := s.ep.read()
+		for i := range ds {
+			s.handle(&ds[i])
+		}
+		if len(ds) < len(s.ep.rx) {
+			break
+		}
+	}
+	s.ep.runTimers()
+	s.ep.sendAcks()
+	s.ep.flush()
+	return s.ep.next(), s.ep.err
+}
+
+// Wait blocks until datagrams arrive, Wake is called, or the deadline passes
+// (zero: no limit). The datagrams are processed by the next Poll.
+func (s *Server) Wait(deadline time.Time) error { return s.ep.wait(deadline) }
+
+// Wake makes a Wait return at once. Safe from any goroutine.
+func (s *Server) Wake() { s.ep.conn.Wake() }
+
+// Flush writes the queued datagrams now rather than at the end of the next
+// Poll.
+func (s *Server) Flush() { s.ep.flush() }
+
+// Stats returns the counters. Safe from any goroutine.
+func (s *Server) Stats() Stats { return s.ep.stats.snapshot() }
+
+// LocalAddr is the address the server's connection is bound to.
+func (s *Server) LocalAddr() netip.AddrPort { return s.ep.conn.LocalAddr() }
+
+// Addr returns a session's remote address.
+func (s *Server) Addr(id SessionID) (netip.AddrPort, bool) {
+	p := s.byID[uint32(id)]
+	if p == nil {
+		return netip.AddrPort{}, false
+	}
+	return p.addr, true
+}
+
+// SendReliable queues msg on id's reliable channel. A full send queue ends the
+// session with ReasonBacklog and returns ErrBacklog.
+func (s *Server) SendReliable(id SessionID, msg []byte) error {
+	p := s.byID[uint32(id)]
+	if p == nil {
+		return ErrNoSession
+	}
+	return p.sendReliable(msg)
+}
+
+// SendUnreliable writes payload to id as the next unreliable datagram and
+// returns its sequence number; Acked reports it if the client delivers it.
+func (s *Server) SendUnreliable(id SessionID, payload []byte) (uint16, error) {
+	p := s.byID[uint32(id)]
+	if p == nil {
+		return 0, ErrNoSession
+	}
+	return p.sendUnreliable(payload)
+}
+
+// Disconnect ends a session, telling the client the reason.
+func (s *Server) Disconnect(id SessionID, reason Reason) {
+	if p := s.byID[uint32(id)]; p != nil {
+		p.close(reason, true)
+	}
+}
+
+// Shutdown tells every client the server is going away and ends every
+// session. The server accepts no new sessions afterwards.
+func (s *Server) Shutdown(now time.Time) {
+	s.ep.setNow(now)
+	s.shutdown = true
+	for _, p := range s.sortedPeers() {
+		p.close(ReasonShutdown, true)
+	}
+	s.ep.flush()
+}
+
+// sortedPeers lists sessions by id, so shutdown order does not follow map order.
+func (s *Server) sortedPeers() []*peer {
+	ps := make([]*peer, 0, len(s.byID))
+	for _, p := range s.byID {
+		ps = append(ps, p)
+	}
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && ps[j].id < ps[j-1].id; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+	return ps
+}
+
+func (s *Server) forget(p *peer, _ Reason, _ bool) {
+	delete(s.byID, p.id)
+	if s.byAddr[p.addr] == p {
+		delete(s.byAddr, p.addr)
+	}
+	s.ep.stats.sessions.Add(-1)
+}
+
+// handle checks a datagram in the order STANDARD.md section 3.9 gives.
+func (s *Server) handle(d *batch.Datagram) {
+	ep := &s.ep
+	b := d.Payload()
+	h, err := ParseHeader(b)
+	if err != nil {
+		if err == ErrShort {
+			ep.drop(DropShort)
+		} else {
+			ep.drop(DropProtocol)
+		}
+		return
+	}
+	if h.Version != Version {
+		ep.drop(DropVersion)
+		if h.Type == TypeRequest && len(b) == RequestSize {
+			s.refuse(d.Addr, ReasonVersion, binary.LittleEndian.Uint64(b[HeaderSize:]))
+		}
+		return
+	}
+	switch h.Type {
+	case TypeRequest, TypeResponse, TypeDisconnect, TypeReliable, TypeUnreliable, TypeKeepalive:
+	default:
+		ep.drop(DropType)
+		return
+	}
+	if !validLength(h.Type, len(b)) {
+		ep.drop(DropLength)
+		return
+	}
+	ep.stats.rxPackets.Add(1)
+	ep.stats.rxBytes.Add(uint64(len(b)))
+	switch h.Type {
+	case TypeRequest:
+		s.request(d.Addr, b)
+		return
+	case TypeResponse:
+		s.response(d.Addr, b)
+		return
+	}
+	p := s.byID[h.Session]
+	if p == nil {
+		ep.drop(DropSession)
+		return
+	}
+	if p.addr != d.Addr {
+		ep.drop(DropAddress)
+		return
+	}
+	if h.Type == TypeDisconnect {
+		if binary.LittleEndian.Uint64(b[HeaderSize+1:]) != p.nonce {
+			ep.drop(DropNonce)
+			return
+		}
+		ep.stats.rxByType[h.Type].Add(1)
+		p.close(readReason(b[HeaderSize]), false)
+		return
+	}
+	ep.stats.rxByType[h.Type].Add(1)
+	p.receive(h.Type, b)
+}
+
+func (s *Server) full() bool { return s.shutdown || len(s.byID) >= s.cfg.MaxSessions }
+
+// request answers a connect request with a cookie, or with a refusal. Both
+// replies are smaller than the request and nothing is remembered.
+func (s *Server) request(addr netip.AddrPort, b []byte) {
+	nonce := binary.LittleEndian.Uint64(b[HeaderSize:])
+	if s.full() {
+		if s.byAddr[addr] == nil {
+			s.refuse(addr, ReasonFull, nonce)
+			return
+		}
+	}
+	s.ep.stats.rxByType[TypeRequest].Add(1)
+	bucket := bucketOf(s.ep.timeAt(s.ep.now))
+	d := s.ep.slot(addr)
+	putHeader(d.Buf, TypeChallenge, 0)
+	binary.LittleEndian.PutUint64(d.Buf[HeaderSize:], nonce)
+	binary.LittleEndian.PutUint32(d.Buf[HeaderSize+8:], bucket)
+	s.cookies.mint(d.Buf[HeaderSize+12:], addr, nonce, bucket)
+	d.N = challengeSize
+	s.ep.sent(d, TypeChallenge)
+}
+
+func (s *Server) refuse(addr netip.AddrPort, reason Reason, nonce uint64) {
+	s.ep.stats.refused[reason].Add(1)
+	writeDisconnect(&s.ep, addr, 0, reason, nonce)
+}
+
+// response verifies an echoed cookie and creates the session, or answers a
+// repeated response for an existing one with the same accept.
+func (s *Server) response(addr netip.AddrPort, b []byte) {
+	ep := &s.ep
+	nonce := binary.LittleEndian.Uint64(b[HeaderSize:])
+	bucket := binary.LittleEndian.Uint32(b[HeaderSize+8:])
+	if !s.cookies.check(b[HeaderSize+12:], addr, nonce, bucket, ep.timeAt(ep.now)) {
+		ep.drop(DropCookie)
+		s.refuse(addr, ReasonCookie, nonce)
+		return
+	}
+	ep.stats.rxByType[TypeResponse].Add(1)
+	if p := s.byAddr[addr]; p != nil {
+		if p.nonce == nonce {
+			s.accept(p) // the accept was lost; say it again
+			return
+		}
+		// The same address starts over: the old session is gone.
+		p.close(ReasonClosed, false)
+	}
+	if s.full() {
+		ep.drop(DropFull)
+		s.refuse(addr, ReasonFull, nonce)
+		return
+	}
+	id := s.newID()
+	p := newPeer(ep, id, addr, nonce, s.onClose)
+	s.byID[id] = p
+	s.byAddr[addr] = p
+	ep.stats.sessions.Add(1)
+	ep.stats.connects.Add(1)
+	s.accept(p)
+	ep.handler.Connected(SessionID(id), addr)
+}
+
+func (s *Server) accept(p *peer) {
+	d := s.ep.slot(p.addr)
+	putHeader(d.Buf, TypeAccept, p.id)
+	binary.LittleEndian.PutUint64(d.Buf[HeaderSize:], p.nonce)
+	binary.LittleEndian.PutUint16(d.Buf[HeaderSize+8:], uint16(min(s.cfg.Keepalive.Milliseconds(), 0xFFFF)))
+	binary.LittleEndian.PutUint16(d.Buf[HeaderSize+10:], uint16(min(s.cfg.Timeout.Milliseconds()/100, 0xFFFF)))
+	binary.LittleEndian.PutUint32(d.Buf[HeaderSize+12:], uint32(s.cfg.MaxMessage))
+	d.N = acceptSize
+	p.didSend(d, TypeAccept)
+}
+
+// newID draws a random session id that is not 0 and not in use.
+func (s *Server) newID() uint32 {
+	var b [4]byte
+	for {
+		if _, err := rand.Read(b[:]); err != nil {
+			panic("netcode: crypto/rand failed: " + err.Error())
+		}
+		id := binary.LittleEndian.Uint32(b[:])
+		if id != 0 && s.byID[id] == nil {
+			return id
+		}
+	}
+}

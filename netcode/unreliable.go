@@ -1,0 +1,105 @@
+package netcode
+
+// The unreliable channel is sequenced: each payload carries a 16-bit sequence
+// number, the receiver delivers only payloads newer than the newest it has
+// delivered, and it reports what it delivered in every packet it sends (the
+// newest sequence and a 32-bit history). The sender matches those reports
+// against what it sent and reports each sequence acknowledged exactly once.
+
+// sendWindowSize bounds how many sent sequences are remembered. A report about
+// a sequence older than this, or one never sent, is ignored.
+const sendWindowSize = 256
+
+type sentSlot struct {
+	seq   uint16
+	state uint8 // 0 free, 1 sent, 2 acknowledged
+}
+
+type sendWindow struct {
+	next  uint16
+	slots [sendWindowSize]sentSlot
+}
+
+// noSeq is never sent: a receiver that has delivered nothing reports it, and
+// no sender can take it for an acknowledgement.
+const noSeq = 0xFFFF
+
+// take returns the sequence for the next payload and remembers it. Sequences
+// count up from 0 and wrap, skipping noSeq.
+func (w *sendWindow) take() uint16 {
+	s := w.next
+	w.next++
+	if w.next == noSeq {
+		w.next = 0
+	}
+	w.slots[s%sendWindowSize] = sentSlot{seq: s, state: 1}
+	return s
+}
+
+// acker is told of each sequence acknowledged for the first time.
+type acker interface{ acked(seq uint16) }
+
+// ack applies a peer's report, telling to of each sequence it acknowledges for
+// the first time, oldest first.
+func (w *sendWindow) ack(a Acks, to acker) {
+	for i := 31; i >= 0; i-- {
+		if a.Bits&(1<<uint(i)) != 0 {
+			w.mark(a.Ack-uint16(i)-1, to)
+		}
+	}
+	w.mark(a.Ack, to)
+}
+
+func (w *sendWindow) mark(seq uint16, to acker) {
+	sl := &w.slots[seq%sendWindowSize]
+	if sl.state != 1 || sl.seq != seq {
+		return
+	}
+	// A report may only name sequences already sent: one within the last
+	// window before next.
+	if d := uint16(w.next - seq); d == 0 || d > sendWindowSize {
+		return
+	}
+	sl.state = 2
+	to.acked(seq)
+}
+
+// recvHistory is what the receiver tells the sender.
+type recvHistory struct {
+	acks Acks
+	any  bool // a payload was delivered
+}
+
+// accept reports whether seq is newer than every sequence delivered so far,
+// and records it if so.
+func (h *recvHistory) accept(seq uint16) bool {
+	if !h.any {
+		h.any = true
+		h.acks = Acks{Ack: seq}
+		return true
+	}
+	d := int16(seq - h.acks.Ack)
+	if d <= 0 {
+		return false
+	}
+	bits := h.acks.Bits
+	if d >= 32 {
+		bits = 0
+		if d == 32 {
+			bits = 1 << 31
+		}
+	} else {
+		bits = bits<<uint(d) | 1<<uint(d-1)
+	}
+	h.acks = Acks{Ack: seq, Bits: bits}
+	return true
+}
+
+// report is the ack state to put in a packet: noSeq and an empty history
+// until something was delivered.
+func (h *recvHistory) report() Acks {
+	if !h.any {
+		return Acks{Ack: noSeq}
+	}
+	return h.acks
+}
