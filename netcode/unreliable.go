@@ -6,9 +6,10 @@ package netcode
 // newest sequence and a 32-bit history). The sender matches those reports
 // against what it sent and reports each sequence acknowledged exactly once.
 
-// sendWindowSize bounds how many sent sequences are remembered. A report about
-// a sequence older than this, or one never sent, is ignored.
-const sendWindowSize = 256
+// sendWindowSize bounds how many sent sequences are remembered: twice what a
+// report can name (33), 3.2 s of snapshots at 20 Hz. A report about a sequence
+// older than this, or one never sent, is ignored.
+const sendWindowSize = 64
 
 type sentSlot struct {
 	seq   uint16
