@@ -40,8 +40,8 @@ func readReason(b byte) Reason {
 }
 
 // Drop is why a received datagram was ignored. Every ignored datagram is
-// counted under exactly one reason; the order of the list is the order in
-// which a receiver checks (STANDARD.md, section 3.9).
+// counted under exactly one reason; STANDARD.md section 3.9 gives the order
+// in which a receiver checks them.
 type Drop uint8
 
 // Drop reasons.
