@@ -8,7 +8,11 @@ FUZZ_TARGETS := \
 	./codec:FuzzDecodeSnapshot \
 	./codec:FuzzSnapshotRoundTrip \
 	./codec:FuzzStream \
-	./codec:FuzzQuatDequantize
+	./codec:FuzzQuatDequantize \
+	./netcode:FuzzParseHeader \
+	./netcode:FuzzServerDatagram \
+	./netcode:FuzzSessionDatagram \
+	./netcode:FuzzClientDatagram
 
 .PHONY: help test vet bench fuzz run perf simcheck
 
