@@ -221,6 +221,15 @@ func (c *Client) SendReliable(msg []byte) error {
 	return c.peer.sendReliable(msg)
 }
 
+// Pending is how many reliable segments are queued or in flight: what counts
+// against Config.SendQueue.
+func (c *Client) Pending() int {
+	if c.peer == nil || c.peer.closed {
+		return 0
+	}
+	return c.peer.kcp.WaitSnd()
+}
+
 // SendUnreliable writes payload as the next unreliable datagram.
 func (c *Client) SendUnreliable(payload []byte) (uint16, error) {
 	if c.peer == nil || c.peer.closed {

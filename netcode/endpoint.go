@@ -105,7 +105,10 @@ func (c Config) validate() error {
 }
 
 // Stats are an endpoint's cumulative counters, safe to read from any goroutine.
-// Byte counts are UDP payload bytes.
+// Byte counts are UDP payload bytes. RxPackets and RxBytes count datagrams that
+// passed the header, type and length checks (STANDARD.md 3.9, steps 1 to 5);
+// RxByType counts those the endpoint acted on. TxPackets and TxBytes count what
+// the endpoint handed to its batch.Conn.
 type Stats struct {
 	Sessions      int
 	RxPackets     uint64

@@ -126,6 +126,16 @@ func (s *Server) SendReliable(id SessionID, msg []byte) error {
 	return p.sendReliable(msg)
 }
 
+// Pending is how many reliable segments to id are queued or in flight: what
+// counts against Config.SendQueue.
+func (s *Server) Pending(id SessionID) int {
+	p := s.byID[uint32(id)]
+	if p == nil {
+		return 0
+	}
+	return p.kcp.WaitSnd()
+}
+
 // SendUnreliable writes payload to id as the next unreliable datagram and
 // returns its sequence number; Acked reports it if the client delivers it.
 func (s *Server) SendUnreliable(id SessionID, payload []byte) (uint16, error) {
