@@ -34,10 +34,10 @@ type Handler interface {
 
 // Errors returned by Send methods and constructors.
 var (
-	ErrNoSession  = errors.New("netcode: no such session")
-	ErrTooLarge   = errors.New("netcode: message over the size limit")
-	ErrEmpty      = errors.New("netcode: empty reliable message")
-	ErrBacklog    = errors.New("netcode: reliable send queue full; session disconnected")
+	ErrNoSession    = errors.New("netcode: no such session")
+	ErrTooLarge     = errors.New("netcode: message over the size limit")
+	ErrEmpty        = errors.New("netcode: empty reliable message")
+	ErrBacklog      = errors.New("netcode: reliable send queue full; session disconnected")
 	ErrNotConnected = errors.New("netcode: not connected")
 )
 
@@ -132,19 +132,19 @@ type Stats struct {
 func (s *Stats) DropCount(d Drop) uint64 { return s.Drops[d] }
 
 type counters struct {
-	sessions                                  atomic.Int64
-	rxPackets, rxBytes, txPackets, txBytes    atomic.Uint64
-	rxByType, txByType                        [numTypes]atomic.Uint64
-	drops                                     [NumDrops]atomic.Uint64
-	refused, disconnects                      [numReasons]atomic.Uint64
-	connects, acked                           atomic.Uint64
-	reliableIn, reliableOut                   atomic.Uint64
-	unreliableIn, unreliableOut               atomic.Uint64
+	sessions                               atomic.Int64
+	rxPackets, rxBytes, txPackets, txBytes atomic.Uint64
+	rxByType, txByType                     [numTypes]atomic.Uint64
+	drops                                  [NumDrops]atomic.Uint64
+	refused, disconnects                   [numReasons]atomic.Uint64
+	connects, acked                        atomic.Uint64
+	reliableIn, reliableOut                atomic.Uint64
+	unreliableIn, unreliableOut            atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
 	s := Stats{
-		Sessions: int(c.sessions.Load()),
+		Sessions:  int(c.sessions.Load()),
 		RxPackets: c.rxPackets.Load(), RxBytes: c.rxBytes.Load(),
 		TxPackets: c.txPackets.Load(), TxBytes: c.txBytes.Load(),
 		Connects: c.connects.Load(), Acked: c.acked.Load(),

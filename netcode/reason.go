@@ -46,20 +46,20 @@ type Drop uint8
 
 // Drop reasons.
 const (
-	DropShort     Drop = iota // shorter than the header
-	DropProtocol              // wrong protocol id: not a Flotilla datagram
-	DropVersion               // another protocol version
-	DropType                  // unknown type, or a type this side never receives
-	DropLength                // length invalid for the type
-	DropState                 // a handshake packet the endpoint's state does not expect
-	DropCookie                // a response whose cookie does not verify
-	DropFull                  // a request or response while the server is full
-	DropSession               // names no session this endpoint holds
-	DropAddress               // names a session held by another address
-	DropNonce                 // a handshake reply or disconnect with the wrong nonce
-	DropKCP                   // KCP refused the segments
-	DropStale                 // an unreliable payload not newer than the newest delivered
-	DropOversize              // a reliable message over the size limit
+	DropShort    Drop = iota // shorter than the header
+	DropProtocol             // wrong protocol id: not a Flotilla datagram
+	DropVersion              // another protocol version
+	DropType                 // unknown type, or a type this side never receives
+	DropLength               // length invalid for the type
+	DropState                // a handshake packet the endpoint's state does not expect
+	DropCookie               // a response whose cookie does not verify
+	DropFull                 // a request or response while the server is full
+	DropSession              // names no session this endpoint holds
+	DropAddress              // names a session held by another address
+	DropNonce                // a handshake reply or disconnect with the wrong nonce
+	DropKCP                  // KCP refused the segments
+	DropStale                // an unreliable payload not newer than the newest delivered
+	DropOversize             // a reliable message over the size limit
 	NumDrops
 )
 

@@ -31,7 +31,9 @@ func newRecorder() *recorder {
 	return &recorder{disconnected: map[netcode.SessionID]netcode.Reason{}, unreliable: map[uint16]bool{}, acked: map[uint16]bool{}}
 }
 
-func (r *recorder) Connected(id netcode.SessionID, _ netip.AddrPort) { r.connected = append(r.connected, id) }
+func (r *recorder) Connected(id netcode.SessionID, _ netip.AddrPort) {
+	r.connected = append(r.connected, id)
+}
 func (r *recorder) Disconnected(id netcode.SessionID, reason netcode.Reason) {
 	r.disconnected[id] = reason
 }
@@ -232,4 +234,3 @@ func TestReliableAndAcksUnderLoss(t *testing.T) {
 		t.Logf("network: %+v", tot)
 	})
 }
-
