@@ -21,6 +21,7 @@ help:
 	@echo "make bench      benchmarks with allocation counts (codec, sim, demo wire)"
 	@echo "make fuzz       each fuzz target for FUZZTIME (default $(FUZZTIME))"
 	@echo "make simcheck   the determinism check: hash lines of a 20000-frame combat100 run"
+	@echo "make perf       the payload harness: bit-packed vs FlatBuffers, protobuf, JSON+zstd, naive (ARGS='-json')"
 	@echo "make run        the server with bots (arrives with the server issue)"
 
 test: vet
@@ -48,5 +49,4 @@ run:
 	@echo "Meanwhile the deterministic world runs headless: make simcheck"
 
 perf:
-	@echo "make perf: not yet. The payload harness arrives with issue [W1-4]."
-	@echo "Meanwhile: make bench"
+	$(GO) run ./perf/cmd/payloads $(ARGS)
