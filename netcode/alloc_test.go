@@ -156,6 +156,9 @@ func TestIdleSessionAllocatesNothing(t *testing.T) {
 // KCP reads its own clock, so this test runs on synctest's virtual clock and
 // passes time.Now, as real callers do.
 func TestReliablePathAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under -race: kcp-go's allocation count varies")
+	}
 	synctest.Test(t, reliablePathAllocations)
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/flotilla/flotilla/netcode/batch"
@@ -72,6 +73,7 @@ type Client struct {
 	ep      endpoint
 	cfg     ClientConfig
 	state   State
+	shared  atomic.Int32 // state, for State from other goroutines
 	reason  Reason
 	nonce   uint64
 	cookie  [4 + macSize]byte
@@ -123,14 +125,19 @@ func (c *Client) Connect(now time.Time) error {
 	c.nonce = binary.LittleEndian.Uint64(b[:])
 	c.ep.setNow(now)
 	c.started = c.ep.now
-	c.state = StateRequesting
+	c.setState(StateRequesting)
 	c.sendHandshake()
 	c.ep.flush()
 	return nil
 }
 
 // State is the connection state.
-func (c *Client) State() State { return c.state }
+func (c *Client) State() State { return State(c.shared.Load()) }
+
+func (c *Client) setState(s State) {
+	c.state = s
+	c.shared.Store(int32(s))
+}
 
 // Reason says why a refused or closed session ended.
 func (c *Client) Reason() Reason { return c.reason }
@@ -175,7 +182,7 @@ func (c *Client) Poll(now time.Time) (time.Time, error) {
 	next := never
 	if c.state == StateRequesting || c.state == StateResponding {
 		if c.ep.now-c.started >= c.cfg.HandshakeTimeout.Nanoseconds() {
-			c.state = StateHandshakeTimedOut
+			c.setState(StateHandshakeTimedOut)
 		} else {
 			if c.ep.now-c.resent >= c.cfg.Resend.Nanoseconds() {
 				c.sendHandshake()
@@ -210,7 +217,8 @@ func (c *Client) sendHandshake() {
 	c.ep.sent(d, TypeResponse)
 }
 
-// SendReliable queues msg on the reliable channel.
+// SendReliable queues msg on the reliable channel; the next Poll writes it
+// (see Server.SendReliable).
 func (c *Client) SendReliable(msg []byte) error {
 	if c.peer == nil || c.peer.closed {
 		return ErrNotConnected
@@ -244,17 +252,19 @@ func (c *Client) Close(now time.Time) {
 	if c.peer != nil && !c.peer.closed {
 		c.peer.close(ReasonClosed, true)
 	} else if c.state > StateIdle {
-		c.state, c.reason = StateClosed, ReasonClosed
+		c.setState(StateClosed)
+		c.reason = ReasonClosed
 	}
 	c.ep.flush()
 }
 
 func (c *Client) closed(_ *peer, reason Reason, _ bool) {
+	c.ep.stats.sessions.Add(-1)
 	c.reason = reason
 	if reason == ReasonTimeout {
-		c.state = StateTimedOut
+		c.setState(StateTimedOut)
 	} else {
-		c.state = StateClosed
+		c.setState(StateClosed)
 	}
 }
 
@@ -301,14 +311,12 @@ func (c *Client) handle(d *batch.Datagram) {
 			return
 		}
 		copy(c.cookie[:], b[HeaderSize+8:challengeSize])
-		c.state = StateResponding
+		c.setState(StateResponding)
 		c.sendHandshake()
 	case TypeAccept:
 		if c.state != StateResponding {
-			if c.state != StateConnected {
-				ep.drop(DropState)
-			}
-			return // a repeated accept
+			ep.drop(DropState) // a repeated accept, or one never asked for
+			return
 		}
 		if binary.LittleEndian.Uint64(b[HeaderSize:]) != c.nonce {
 			ep.drop(DropNonce)
@@ -325,7 +333,7 @@ func (c *Client) handle(d *batch.Datagram) {
 		}
 		c.serverMax = int(binary.LittleEndian.Uint32(b[HeaderSize+12:]))
 		c.peer = newPeer(ep, h.Session, d.Addr, c.nonce, c.onClose)
-		c.state = StateConnected
+		c.setState(StateConnected)
 		ep.stats.sessions.Add(1)
 		ep.stats.connects.Add(1)
 		ep.handler.Connected(SessionID(h.Session), d.Addr)
@@ -337,7 +345,8 @@ func (c *Client) handle(d *batch.Datagram) {
 		reason := readReason(b[HeaderSize])
 		switch {
 		case c.state == StateRequesting || c.state == StateResponding:
-			c.state, c.reason = StateRefused, reason
+			c.setState(StateRefused)
+			c.reason = reason
 		case c.peer != nil && !c.peer.closed && h.Session == c.peer.id:
 			c.peer.close(reason, false)
 		default:

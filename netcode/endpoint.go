@@ -98,6 +98,10 @@ func (c Config) validate() error {
 	if c.SendQueue < c.KCP.SendWindow {
 		return fmt.Errorf("netcode: send queue %d below the send window %d", c.SendQueue, c.KCP.SendWindow)
 	}
+	if frags := (c.MaxMessage + kcpMSS - 1) / kcpMSS; c.SendQueue < frags {
+		// A largest message on an empty queue would end the session.
+		return fmt.Errorf("netcode: send queue %d below the %d segments of a %d-byte message", c.SendQueue, frags, c.MaxMessage)
+	}
 	if c.Batch < 1 || c.Batch > 1024 {
 		return fmt.Errorf("netcode: batch %d outside [1, 1024]", c.Batch)
 	}

@@ -27,6 +27,7 @@ type peer struct {
 	lastSend int64
 
 	kcpTimer, house timer
+	kcpDue          uint32 // the KCP-clock time kcpTimer was armed for
 	closed          bool
 	onClose         func(p *peer, reason Reason, tell bool) // the owner removes the session
 }
@@ -104,9 +105,11 @@ func (p *peer) sendReliable(msg []byte) error {
 
 // armKCP schedules the next KCP update at the time KCP asks for.
 func (p *peer) armKCP() {
-	at := p.ep.now + kcpDelay(p.kcp.Check(), p.ep.clock.nowMs())
+	due := p.kcp.Check()
+	at := p.ep.now + kcpDelay(due, p.ep.clock.nowMs())
 	if !p.kcpTimer.scheduled() || p.kcpTimer.at > at {
 		p.ep.wheel.schedule(&p.kcpTimer, at)
+		p.kcpDue = due
 	}
 }
 
@@ -117,6 +120,15 @@ func (p *peer) fire(t *timer) {
 	}
 	switch t.kind {
 	case timerKCP:
+		// The wheel runs on the caller's clock, KCP on its own: a Poll's
+		// now is older than the moment a timer is armed in it, so the
+		// timer can fire before KCP's clock reaches the flush time, when
+		// Update would do nothing and owed acks would wait for the next
+		// event. Wait out the remainder instead.
+		if kcpNow := p.ep.clock.nowMs(); int32(p.kcpDue-kcpNow) > 0 {
+			p.ep.wheel.schedule(&p.kcpTimer, p.ep.now+kcpDelay(p.kcpDue, kcpNow))
+			return
+		}
 		p.kcp.Update()
 		// Only a session with segments in flight or queued needs KCP again;
 		// acks owed from input were flushed by this Update.
@@ -194,6 +206,9 @@ func (p *peer) drainReliable() {
 
 // acked is called by the send window for each newly acknowledged sequence.
 func (p *peer) acked(seq uint16) {
+	if p.closed {
+		return // the handler ended the session while this report was read
+	}
 	p.ep.stats.acked.Add(1)
 	p.ep.handler.Acked(SessionID(p.id), seq)
 }

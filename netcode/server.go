@@ -116,8 +116,10 @@ func (s *Server) Addr(id SessionID) (netip.AddrPort, bool) {
 	return p.addr, true
 }
 
-// SendReliable queues msg on id's reliable channel. A full send queue ends the
-// session with ReasonBacklog and returns ErrBacklog.
+// SendReliable queues msg on id's reliable channel. KCP writes it when its
+// timer fires, within the flush interval, inside a Poll: a caller that sends
+// outside Poll should Poll again (not just Flush) before it waits. A full send
+// queue ends the session with ReasonBacklog and returns ErrBacklog.
 func (s *Server) SendReliable(id SessionID, msg []byte) error {
 	p := s.byID[uint32(id)]
 	if p == nil {
@@ -146,8 +148,13 @@ func (s *Server) SendUnreliable(id SessionID, payload []byte) (uint16, error) {
 	return p.sendUnreliable(payload)
 }
 
-// Disconnect ends a session, telling the client the reason.
+// Disconnect ends a session, telling the client the reason. A reason this
+// version does not define (0, or above ReasonThrottled) is sent as
+// ReasonKicked.
 func (s *Server) Disconnect(id SessionID, reason Reason) {
+	if reason == ReasonNone || reason >= ReasonUnknown {
+		reason = ReasonKicked
+	}
 	if p := s.byID[uint32(id)]; p != nil {
 		p.close(reason, true)
 	}
