@@ -1,0 +1,80 @@
+// Package layering holds the one test of DESIGN.md's arrows: which Flotilla
+// packages (and modules) each package may import. sim's own rules (no floats,
+// clock, maps or goroutines) live in sim/purity_test.go.
+package layering_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const project = "github.com/flotilla/flotilla/"
+
+// rule: the Go files in dir (and below it when tree is set) may import a path
+// only when allow says so.
+type rule struct {
+	dir   string
+	tree  bool
+	why   string
+	allow func(path string) bool
+}
+
+func notProject(p string) bool { return !strings.HasPrefix(p, project) }
+
+var rules = []rule{
+	{"codec", false, "the codec is generic and schema-driven: no other Flotilla package", notProject},
+	{"codec/fbs", false, "generated FlatBuffers code: the standard library and the FlatBuffers runtime only",
+		func(p string) bool {
+			first, _, _ := strings.Cut(p, "/")
+			return p == "github.com/google/flatbuffers/go" || !strings.Contains(first, ".")
+		}},
+	{"netcode", true, "netcode knows nothing of games: no Flotilla package outside netcode",
+		func(p string) bool { return notProject(p) || strings.HasPrefix(p, project+"netcode") }},
+	{"netcode/netsim", false, "the simulator is a transport: of Flotilla's packages, the batch interface alone",
+		func(p string) bool { return notProject(p) || p == project+"netcode/batch" }},
+}
+
+func TestLayering(t *testing.T) {
+	fset := token.NewFileSet()
+	for _, r := range rules {
+		root := filepath.Join("..", "..", r.dir)
+		seen := 0
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if path != root && !r.tree {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !strings.HasSuffix(path, ".go") {
+				return nil
+			}
+			seen++
+			f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+			if err != nil {
+				return err
+			}
+			for _, imp := range f.Imports {
+				p, _ := strconv.Unquote(imp.Path.Value)
+				if !r.allow(p) {
+					t.Errorf("%s imports %s (%s)", path, p, r.why)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen == 0 {
+			t.Errorf("rule for %s read no Go files", r.dir)
+		}
+	}
+}
