@@ -170,15 +170,7 @@ func (c *Client) Flush() { c.ep.flush() }
 // writes what is queued. It returns when it next needs to run.
 func (c *Client) Poll(now time.Time) (time.Time, error) {
 	c.ep.setNow(now)
-	for range maxReadsPerPoll {
-		ds := c.ep.read()
-		for i := range ds {
-			c.handle(&ds[i])
-		}
-		if len(ds) < len(c.ep.rx) {
-			break
-		}
-	}
+	c.ep.receive(c.handle)
 	next := never
 	if c.state == StateRequesting || c.state == StateResponding {
 		if c.ep.now-c.started >= c.cfg.HandshakeTimeout.Nanoseconds() {
@@ -268,38 +260,20 @@ func (c *Client) closed(_ *peer, reason Reason, _ bool) {
 	}
 }
 
+// clientReceives is what a client accepts; anything else is DropType.
+var clientReceives = types(TypeChallenge, TypeAccept, TypeDisconnect, TypeReliable, TypeUnreliable, TypeKeepalive)
+
 func (c *Client) handle(d *batch.Datagram) {
 	ep := &c.ep
 	b := d.Payload()
-	h, err := ParseHeader(b)
-	if err != nil {
-		if err == ErrShort {
-			ep.drop(DropShort)
-		} else {
-			ep.drop(DropProtocol)
-		}
-		return
-	}
-	if h.Version != Version {
-		ep.drop(DropVersion)
-		return
-	}
-	switch h.Type {
-	case TypeChallenge, TypeAccept, TypeDisconnect, TypeReliable, TypeUnreliable, TypeKeepalive:
-	default:
-		ep.drop(DropType)
-		return
-	}
-	if !validLength(h.Type, len(b)) {
-		ep.drop(DropLength)
+	h, ok := ep.admit(b, clientReceives)
+	if !ok {
 		return
 	}
 	if d.Addr != c.cfg.Server {
 		ep.drop(DropAddress)
 		return
 	}
-	ep.stats.rxPackets.Add(1)
-	ep.stats.rxBytes.Add(uint64(len(b)))
 	switch h.Type {
 	case TypeChallenge:
 		if c.state != StateRequesting {

@@ -132,25 +132,22 @@ type Stats struct {
 	UnreliableOut uint64 // unreliable payloads sent
 }
 
-// DropCount returns the datagrams ignored for reason d.
-func (s *Stats) DropCount(d Drop) uint64 { return s.Drops[d] }
-
 type counters struct {
-	sessions                               atomic.Int64
-	rxPackets, rxBytes, txPackets, txBytes atomic.Uint64
-	rxByType, txByType                     [numTypes]atomic.Uint64
-	drops                                  [NumDrops]atomic.Uint64
-	refused, disconnects                   [numReasons]atomic.Uint64
-	connects, acked                        atomic.Uint64
-	reliableIn, reliableOut                atomic.Uint64
-	unreliableIn, unreliableOut            atomic.Uint64
+	sessions                    atomic.Int64
+	rxPackets, rxBytes, txBytes atomic.Uint64
+	rxByType, txByType          [numTypes]atomic.Uint64
+	drops                       [NumDrops]atomic.Uint64
+	refused, disconnects        [numReasons]atomic.Uint64
+	connects, acked             atomic.Uint64
+	reliableIn, reliableOut     atomic.Uint64
+	unreliableIn, unreliableOut atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
 	s := Stats{
 		Sessions:  int(c.sessions.Load()),
 		RxPackets: c.rxPackets.Load(), RxBytes: c.rxBytes.Load(),
-		TxPackets: c.txPackets.Load(), TxBytes: c.txBytes.Load(),
+		TxBytes:  c.txBytes.Load(),
 		Connects: c.connects.Load(), Acked: c.acked.Load(),
 		ReliableIn: c.reliableIn.Load(), ReliableOut: c.reliableOut.Load(),
 		UnreliableIn: c.unreliableIn.Load(), UnreliableOut: c.unreliableOut.Load(),
@@ -158,6 +155,7 @@ func (c *counters) snapshot() Stats {
 	for i := range s.RxByType {
 		s.RxByType[i] = c.rxByType[i].Load()
 		s.TxByType[i] = c.txByType[i].Load()
+		s.TxPackets += s.TxByType[i]
 	}
 	for i := range s.Drops {
 		s.Drops[i] = c.drops[i].Load()
@@ -230,7 +228,6 @@ func (e *endpoint) slot(addr netip.AddrPort) *batch.Datagram {
 
 // sent accounts a datagram written into a slot.
 func (e *endpoint) sent(d *batch.Datagram, t Type) {
-	e.stats.txPackets.Add(1)
 	e.stats.txBytes.Add(uint64(d.N))
 	e.stats.txByType[t].Add(1)
 }
@@ -279,6 +276,55 @@ func (e *endpoint) wait(deadline time.Time) error {
 	}
 	e.rxPending = n
 	return nil
+}
+
+// typeSet is a set of packet types, a bit per type.
+type typeSet uint16
+
+func types(ts ...Type) typeSet {
+	var s typeSet
+	for _, t := range ts {
+		s |= 1 << t
+	}
+	return s
+}
+
+// admit makes the checks every receiver makes first (STANDARD.md 3.9, steps
+// 1 to 5) and counts a datagram that passes them. receives is the set of
+// types this side accepts.
+func (e *endpoint) admit(b []byte, receives typeSet) (Header, bool) {
+	h, err := ParseHeader(b)
+	switch {
+	case err == ErrShort:
+		e.drop(DropShort)
+	case err != nil:
+		e.drop(DropProtocol)
+	case h.Version != Version:
+		e.drop(DropVersion)
+	case h.Type >= numTypes || receives&(1<<h.Type) == 0:
+		e.drop(DropType)
+	case !validLength(h.Type, len(b)):
+		e.drop(DropLength)
+	default:
+		e.stats.rxPackets.Add(1)
+		e.stats.rxBytes.Add(uint64(len(b)))
+		return h, true
+	}
+	return h, false
+}
+
+// receive reads and handles what has arrived, at most maxReadsPerPoll
+// batches.
+func (e *endpoint) receive(handle func(d *batch.Datagram)) {
+	for range maxReadsPerPoll {
+		ds := e.read()
+		for i := range ds {
+			handle(&ds[i])
+		}
+		if len(ds) < len(e.rx) {
+			return
+		}
+	}
 }
 
 // maxReadsPerPoll bounds how many batches one Poll reads, so timers and sends

@@ -1,10 +1,12 @@
 package netcode
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/flotilla/flotilla/netcode/batch"
@@ -75,15 +77,7 @@ func NewServer(conn batch.Conn, cfg ServerConfig, now time.Time) (*Server, error
 // timer is due (zero when none is) and the connection's error, if it failed.
 func (s *Server) Poll(now time.Time) (time.Time, error) {
 	s.ep.setNow(now)
-	for range maxReadsPerPoll {
-		ds := s.ep.read()
-		for i := range ds {
-			s.handle(&ds[i])
-		}
-		if len(ds) < len(s.ep.rx) {
-			break
-		}
-	}
+	s.ep.receive(s.handle)
 	s.ep.runTimers()
 	s.ep.sendAcks()
 	s.ep.flush()
@@ -177,11 +171,7 @@ func (s *Server) sortedPeers() []*peer {
 	for _, p := range s.byID {
 		ps = append(ps, p)
 	}
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && ps[j].id < ps[j-1].id; j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
-	}
+	slices.SortFunc(ps, func(a, b *peer) int { return cmp.Compare(a.id, b.id) })
 	return ps
 }
 
@@ -193,38 +183,20 @@ func (s *Server) forget(p *peer, _ Reason, _ bool) {
 	s.ep.stats.sessions.Add(-1)
 }
 
+// serverReceives is what a server accepts; anything else is DropType.
+var serverReceives = types(TypeRequest, TypeResponse, TypeDisconnect, TypeReliable, TypeUnreliable, TypeKeepalive)
+
 // handle checks a datagram in the order STANDARD.md section 3.9 gives.
 func (s *Server) handle(d *batch.Datagram) {
 	ep := &s.ep
 	b := d.Payload()
-	h, err := ParseHeader(b)
-	if err != nil {
-		if err == ErrShort {
-			ep.drop(DropShort)
-		} else {
-			ep.drop(DropProtocol)
-		}
-		return
-	}
-	if h.Version != Version {
-		ep.drop(DropVersion)
-		if h.Type == TypeRequest && len(b) == RequestSize {
+	h, ok := ep.admit(b, serverReceives)
+	if !ok {
+		if h.Version != Version && h.Type == TypeRequest && len(b) == RequestSize {
 			s.refuse(d.Addr, ReasonVersion, binary.LittleEndian.Uint64(b[HeaderSize:]))
 		}
 		return
 	}
-	switch h.Type {
-	case TypeRequest, TypeResponse, TypeDisconnect, TypeReliable, TypeUnreliable, TypeKeepalive:
-	default:
-		ep.drop(DropType)
-		return
-	}
-	if !validLength(h.Type, len(b)) {
-		ep.drop(DropLength)
-		return
-	}
-	ep.stats.rxPackets.Add(1)
-	ep.stats.rxBytes.Add(uint64(len(b)))
 	switch h.Type {
 	case TypeRequest:
 		s.request(d.Addr, b)

@@ -83,15 +83,9 @@ func (h *recvHistory) accept(seq uint16) bool {
 	if d <= 0 {
 		return false
 	}
-	bits := h.acks.Bits
-	if d >= 32 {
-		bits = 0
-		if d == 32 {
-			bits = 1 << 31
-		}
-	} else {
-		bits = bits<<uint(d) | 1<<uint(d-1)
-	}
+	// Shifting a uint32 by 32 or more gives 0 in Go, so a jump past the
+	// history's reach clears it without a special case.
+	bits := h.acks.Bits<<uint(d) | 1<<uint(d-1)
 	h.acks = Acks{Ack: seq, Bits: bits}
 	return true
 }
