@@ -26,7 +26,11 @@ type Handler interface {
 	// Reliable: the next message of the reliable-ordered channel.
 	Reliable(id SessionID, msg []byte)
 	// Unreliable: a payload newer than any delivered before on this session.
-	Unreliable(id SessionID, seq uint16, payload []byte)
+	// Returning true accepts it: seq is acknowledged to the peer and older
+	// payloads are no longer delivered. Returning false refuses it (the
+	// receiver could not use it): seq is never acknowledged, so a sender that
+	// encodes against acknowledged state never builds on it.
+	Unreliable(id SessionID, seq uint16, payload []byte) bool
 	// Acked: the peer reported that it delivered unreliable payload seq.
 	// Each sequence is reported at most once.
 	Acked(id SessionID, seq uint16)
@@ -128,8 +132,10 @@ type Stats struct {
 	Acked         uint64 // unreliable payloads the peers acknowledged
 	ReliableIn    uint64 // reliable messages delivered
 	ReliableOut   uint64 // reliable messages queued
-	UnreliableIn  uint64 // unreliable payloads delivered
+	UnreliableIn  uint64 // unreliable payloads delivered to the handler
 	UnreliableOut uint64 // unreliable payloads sent
+	// UnreliableRefused counts payloads the handler refused (not acked).
+	UnreliableRefused uint64
 }
 
 type counters struct {
@@ -141,6 +147,7 @@ type counters struct {
 	connects, acked             atomic.Uint64
 	reliableIn, reliableOut     atomic.Uint64
 	unreliableIn, unreliableOut atomic.Uint64
+	unreliableRefused           atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -151,6 +158,7 @@ func (c *counters) snapshot() Stats {
 		Connects: c.connects.Load(), Acked: c.acked.Load(),
 		ReliableIn: c.reliableIn.Load(), ReliableOut: c.reliableOut.Load(),
 		UnreliableIn: c.unreliableIn.Load(), UnreliableOut: c.unreliableOut.Load(),
+		UnreliableRefused: c.unreliableRefused.Load(),
 	}
 	for i := range s.RxByType {
 		s.RxByType[i] = c.rxByType[i].Load()

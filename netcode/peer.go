@@ -162,16 +162,23 @@ func (p *peer) receive(t Type, b []byte) {
 	case TypeKeepalive:
 	case TypeUnreliable:
 		seq := binary.LittleEndian.Uint16(b[HeaderSize+AckSize:])
-		if !p.recv.accept(seq) {
+		if !p.recv.newer(seq) {
 			ep.drop(DropStale)
 			return
 		}
+		ep.stats.unreliableIn.Add(1)
+		if !ep.handler.Unreliable(SessionID(p.id), seq, b[unreliableHead:]) {
+			ep.stats.unreliableRefused.Add(1)
+			return
+		}
+		if p.closed {
+			return
+		}
+		p.recv.accept(seq)
 		if !p.ackOwed {
 			p.ackOwed = true
 			ep.ackDue = append(ep.ackDue, p)
 		}
-		ep.stats.unreliableIn.Add(1)
-		ep.handler.Unreliable(SessionID(p.id), seq, b[unreliableHead:])
 	case TypeReliable:
 		if p.kcp.Input(b[HeaderSize+AckSize:], kcp.IKCP_PACKET_REGULAR, false) < 0 {
 			ep.drop(DropKCP)

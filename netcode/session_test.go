@@ -25,10 +25,12 @@ type recorder struct {
 	unreliable   map[uint16]bool
 	acked        map[uint16]bool
 	onReliable   func(id netcode.SessionID, msg []byte)
+	refuse       func(seq uint16) bool // when set and true, Unreliable refuses seq
+	refused      map[uint16]bool
 }
 
 func newRecorder() *recorder {
-	return &recorder{disconnected: map[netcode.SessionID]netcode.Reason{}, unreliable: map[uint16]bool{}, acked: map[uint16]bool{}}
+	return &recorder{disconnected: map[netcode.SessionID]netcode.Reason{}, unreliable: map[uint16]bool{}, acked: map[uint16]bool{}, refused: map[uint16]bool{}}
 }
 
 func (r *recorder) Connected(id netcode.SessionID, _ netip.AddrPort) {
@@ -43,11 +45,16 @@ func (r *recorder) Reliable(id netcode.SessionID, msg []byte) {
 		r.onReliable(id, msg)
 	}
 }
-func (r *recorder) Unreliable(_ netcode.SessionID, seq uint16, _ []byte) {
+func (r *recorder) Unreliable(_ netcode.SessionID, seq uint16, _ []byte) bool {
 	if r.unreliable[seq] {
 		panic(fmt.Sprintf("unreliable %d delivered twice", seq))
 	}
+	if r.refuse != nil && r.refuse(seq) {
+		r.refused[seq] = true
+		return false
+	}
 	r.unreliable[seq] = true
+	return true
 }
 func (r *recorder) Acked(_ netcode.SessionID, seq uint16) {
 	if r.acked[seq] {
@@ -232,5 +239,44 @@ func TestReliableAndAcksUnderLoss(t *testing.T) {
 			time.Since(start).Round(time.Second), len(seqs), len(crec.unreliable), len(r.srvRec.acked), st.Drops)
 		tot := r.net.Totals()
 		t.Logf("network: %+v", tot)
+	})
+}
+
+// A payload the handler refuses is never acknowledged, and refusing it does
+// not stop the next one from being delivered and acknowledged.
+func TestRefusedUnreliableIsNotAcked(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, netsim.Config{Seed: 3, Latency: 10 * time.Millisecond}, netcode.ServerConfig{})
+		c, crec := r.addClient(clientAddr, netcode.ClientConfig{})
+		crec.refuse = func(seq uint16) bool { return seq%3 == 1 }
+		r.until(5*time.Second, "connect", func() bool { return c.State() == netcode.StateConnected })
+		id := c.Session()
+		for range 30 {
+			if _, err := r.srv.SendUnreliable(id, []byte("snapshot")); err != nil {
+				t.Fatal(err)
+			}
+			for range 20 {
+				r.step()
+			}
+		}
+		for range 100 {
+			r.step()
+		}
+		if len(crec.refused) != 10 || len(crec.unreliable) != 20 {
+			t.Fatalf("refused %d and accepted %d of 30, want 10 and 20", len(crec.refused), len(crec.unreliable))
+		}
+		for seq := range crec.refused {
+			if r.srvRec.acked[seq] {
+				t.Errorf("refused seq %d was acked", seq)
+			}
+		}
+		for seq := range crec.unreliable {
+			if !r.srvRec.acked[seq] {
+				t.Errorf("accepted seq %d was not acked", seq)
+			}
+		}
+		if got := c.Stats().UnreliableRefused; got != 10 {
+			t.Errorf("client counted %d refused, want 10", got)
+		}
 	})
 }

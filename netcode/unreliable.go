@@ -71,8 +71,13 @@ type recvHistory struct {
 	any  bool // a payload was delivered
 }
 
-// accept reports whether seq is newer than every sequence delivered so far,
-// and records it if so.
+// newer reports whether seq is newer than every sequence delivered so far.
+func (h *recvHistory) newer(seq uint16) bool {
+	return !h.any || int16(seq-h.acks.Ack) > 0
+}
+
+// accept records seq as delivered. It reports false, recording nothing,
+// unless seq is newer than every sequence delivered so far.
 func (h *recvHistory) accept(seq uint16) bool {
 	if !h.any {
 		h.any = true
