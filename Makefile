@@ -12,7 +12,8 @@ FUZZ_TARGETS := \
 	./netcode:FuzzParseHeader \
 	./netcode:FuzzServerDatagram \
 	./netcode:FuzzSessionDatagram \
-	./netcode:FuzzClientDatagram
+	./netcode:FuzzClientDatagram \
+	./server/protocol:FuzzMessages
 
 .PHONY: help test vet bench fuzz run perf simcheck
 
