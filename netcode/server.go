@@ -132,6 +132,16 @@ func (s *Server) Pending(id SessionID) int {
 	return p.kcp.WaitSnd()
 }
 
+// NextSeq returns the sequence the next SendUnreliable to id will carry, so a
+// payload can name earlier sequences relative to its own.
+func (s *Server) NextSeq(id SessionID) (uint16, error) {
+	p := s.byID[uint32(id)]
+	if p == nil {
+		return 0, ErrNoSession
+	}
+	return p.send.next, nil
+}
+
 // SendUnreliable writes payload to id as the next unreliable datagram and
 // returns its sequence number; Acked reports it if the client delivers it.
 func (s *Server) SendUnreliable(id SessionID, payload []byte) (uint16, error) {

@@ -252,8 +252,12 @@ func TestRefusedUnreliableIsNotAcked(t *testing.T) {
 		r.until(5*time.Second, "connect", func() bool { return c.State() == netcode.StateConnected })
 		id := c.Session()
 		for range 30 {
-			if _, err := r.srv.SendUnreliable(id, []byte("snapshot")); err != nil {
+			want, err := r.srv.NextSeq(id)
+			if err != nil {
 				t.Fatal(err)
+			}
+			if seq, err := r.srv.SendUnreliable(id, []byte("snapshot")); err != nil || seq != want {
+				t.Fatalf("sent seq %d (%v), NextSeq said %d", seq, err, want)
 			}
 			for range 20 {
 				r.step()
