@@ -45,6 +45,12 @@ func (in *Interest) reach() int32 {
 // carry are left zero. It allocates only when dst lacks capacity; it does
 // not reset dst. Safe for concurrent use on distinct dst views.
 func (w *Wire) AppendView(dst *codec.View, g *fleet.Game, center sim.Hex, in Interest) {
+	w.AppendEntities(dst, g, center, in)
+	w.AppendEvents(dst, g.Events(), center, in)
+}
+
+// AppendEntities is AppendView without the events.
+func (w *Wire) AppendEntities(dst *codec.View, g *fleet.Game, center sim.Hex, in Interest) {
 	ships, torps, bodies := g.Ships(), g.Projectiles(), g.Bodies()
 	i, j, k := 0, 0, 0
 	const none = ^uint32(0)
@@ -61,7 +67,6 @@ func (w *Wire) AppendView(dst *codec.View, g *fleet.Game, center sim.Hex, in Int
 		}
 		switch {
 		case si == none && ti == none && bi == none:
-			w.appendEvents(dst, g, center, in)
 			return
 		case si <= ti && si <= bi:
 			s := &ships[i]
@@ -150,10 +155,14 @@ func (w *Wire) body(b *fleet.Body, t uint8) codec.Entity {
 	return e
 }
 
-func (w *Wire) appendEvents(dst *codec.View, g *fleet.Game, center sim.Hex, in Interest) {
+// AppendEvents appends to dst the events of evs whose cell an observer on
+// tile center can see under in, in the order of evs. A sender whose
+// snapshots are rarer than frames uses it to carry the events of every frame
+// since its last snapshot. It allocates only when dst lacks capacity.
+func (w *Wire) AppendEvents(dst *codec.View, evs []fleet.CombatEvent, center sim.Hex, in Interest) {
 	reach := in.reach()
-	for i := range g.Events() {
-		ev := &g.Events()[i]
+	for i := range evs {
+		ev := &evs[i]
 		if sim.HexDistance(center, ev.Cell) > reach {
 			continue
 		}

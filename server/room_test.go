@@ -1,0 +1,210 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/flotilla/flotilla/netcode/netsim"
+	"github.com/flotilla/flotilla/server/demowire"
+	"github.com/flotilla/flotilla/server/protocol"
+	"github.com/flotilla/flotilla/sim/fleet"
+)
+
+var roomAddr = netip.MustParseAddrPort("10.0.0.1:7777")
+
+// simRoom runs a room on a simulated network inside a synctest bubble and
+// steps probes against it from the test goroutine.
+type simRoom struct {
+	t      *testing.T
+	net    *netsim.Network
+	room   *Room
+	probes []*probe
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startSimRoom(t *testing.T, nc netsim.Config, cfg Config) *simRoom {
+	t.Helper()
+	s := &simRoom{t: t, net: netsim.New(nc), done: make(chan error, 1)}
+	conn, err := s.net.Listen(roomAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.room, err = New(conn, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go func() { s.done <- s.room.Run(ctx) }()
+	return s
+}
+
+func (s *simRoom) addProbes(n int, blind bool) {
+	for i := range n {
+		conn, err := s.net.Listen(netip.MustParseAddrPort(fmt.Sprintf("10.0.1.%d:%d", 1+i/200, 1000+i)))
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		s.probes = append(s.probes, newProbe(s.t, conn, roomAddr, blind))
+	}
+}
+
+// run polls every probe each millisecond of virtual time for d, calling
+// each (if set) once per probe per step.
+func (s *simRoom) run(d time.Duration, each func(i int, p *probe)) {
+	s.t.Helper()
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		for i, p := range s.probes {
+			if _, err := p.nc.Poll(time.Now()); err != nil {
+				s.t.Fatal(err)
+			}
+			if each != nil {
+				each(i, p)
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func (s *simRoom) stop() {
+	s.cancel()
+	if err := <-s.done; err != nil {
+		s.t.Errorf("room: %v", err)
+	}
+}
+
+// steer sends a thrust and a turn every 100 ms and a laser at another
+// probe's ship every 300 ms.
+func steer(s *simRoom, every int) func(i int, p *probe) {
+	step := 0
+	return func(i int, p *probe) {
+		if i == 0 {
+			step++
+		}
+		ship := p.ship()
+		if ship == 0 || (step+i*7)%every != 0 {
+			return
+		}
+		p.act(fleet.KindThrust, [4]int32{int32(40 + i*13%80), 0, 0, int32(ship)})
+		p.act(fleet.KindTurn, [4]int32{int32((step*977 + i*4099) % 65536), 0, 0, int32(ship)})
+		if (step/every)%3 == 0 {
+			target := s.probes[(i+1)%len(s.probes)].ship()
+			p.act(fleet.KindFire, [4]int32{int32(fleet.CardLaser), int32(target), 0, int32(ship)})
+		}
+	}
+}
+
+func checkProbes(t *testing.T, s *simRoom) {
+	t.Helper()
+	for i, p := range s.probes {
+		if p.ship() == 0 {
+			t.Errorf("probe %d has no ship (results %v)", i, p.results)
+			continue
+		}
+		v, _, ok := p.view()
+		if !ok {
+			t.Errorf("probe %d rebuilt no view", i)
+			continue
+		}
+		if v.Find(p.ship()) < 0 {
+			t.Errorf("probe %d: its view of %d entities lacks its own ship %d", i, len(v.Entities), p.ship())
+		}
+		if p.refused["checksum"] != 0 {
+			t.Errorf("probe %d: %d snapshots failed their checksum", i, p.refused["checksum"])
+		}
+		got := map[uint32]bool{}
+		for _, r := range p.results {
+			if got[r.Seq] {
+				t.Errorf("probe %d: two results for action %d", i, r.Seq)
+			}
+			got[r.Seq] = true
+		}
+		for seq := uint32(1); seq < p.nextSeq; seq++ {
+			if !got[seq] {
+				t.Errorf("probe %d: action %d has no result", i, seq)
+			}
+		}
+	}
+}
+
+// Clients connect, get a ship, steer and fire; every snapshot rebuilds the
+// server's view exactly (the codec checks each against its checksum), and
+// every action gets exactly one result.
+func TestRoomServesClients(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := startSimRoom(t, netsim.Config{Seed: 1, Latency: 20 * time.Millisecond}, Config{})
+		s.addProbes(12, false)
+		s.run(5*time.Second, steer(s, 100))
+		// Stop acting; let the last results come home.
+		s.run(time.Second, nil)
+		checkProbes(t, s)
+		st := s.room.Stats()
+		s.stop()
+		if st.Clients != 12 || st.Fulls < 12 || st.Deltas == 0 {
+			t.Errorf("room stats: %+v", st)
+		}
+		// After the first, snapshots are deltas against acknowledged state.
+		if st.Fulls > 2*12 {
+			t.Errorf("%d full snapshots for 12 clients on a lossless network", st.Fulls)
+		}
+		if st.EncodesShared == 0 {
+			t.Errorf("no encoding was shared among 12 clients around 4 spawn points")
+		}
+		applied, fizzled := 0, 0
+		for _, p := range s.probes {
+			for _, r := range p.results {
+				if r.Status == protocol.Applied {
+					applied++
+				} else {
+					fizzled++
+				}
+			}
+		}
+		t.Logf("room: %d full, %d delta, %d heartbeat, %d shared encodings of %d; actions %d applied, %d fizzled",
+			st.Fulls, st.Deltas, st.Heartbeats, st.EncodesShared, st.Encodes, applied, fizzled)
+		if applied == 0 {
+			t.Error("no action applied")
+		}
+	})
+}
+
+// The harsh network: 10% loss and 80 ms jitter. State still
+// converges and nothing acknowledged is lost.
+func TestRoomUnderLossAndJitter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := startSimRoom(t, netsim.Config{Seed: 2, Latency: 60 * time.Millisecond, Jitter: 80 * time.Millisecond, Loss: 0.1}, Config{})
+		s.addProbes(12, false)
+		s.run(8*time.Second, steer(s, 100))
+		s.run(3*time.Second, nil)
+		checkProbes(t, s)
+		st := s.room.Stats()
+		s.stop()
+		t.Logf("room: %d full, %d delta, %d heartbeat; probes refused %v", st.Fulls, st.Deltas, st.Heartbeats, s.probes[0].refused)
+	})
+}
+
+// An idle client in an idle world gets heartbeats of at most 4 payload
+// bytes once its view stops changing.
+func TestIdleHeartbeat(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		in := demowire.TileInterest()
+		s := startSimRoom(t, netsim.Config{Seed: 3, Latency: 10 * time.Millisecond}, Config{Interest: &in})
+		s.addProbes(1, false)
+		s.run(3*time.Second, nil)
+		p := s.probes[0]
+		s.stop()
+		if p.forms[protocol.Heartbeat] < 20 {
+			t.Fatalf("forms %v: want heartbeats once the ship is at rest", p.forms)
+		}
+		last := p.sizes[len(p.sizes)-1] - (netHeader)
+		if last > protocol.MaxHeartbeat {
+			t.Errorf("idle snapshot payload %d bytes, want ≤ %d", last, protocol.MaxHeartbeat)
+		}
+	})
+}

@@ -1,0 +1,154 @@
+package server
+
+import (
+	"math"
+	"sync/atomic"
+)
+
+// Stats are the room's counters. Reading them is safe from any goroutine;
+// the ops endpoint and the live summary read them.
+type Stats struct {
+	clients                    atomic.Int64
+	views                      atomic.Int64
+	frame                      atomic.Uint64
+	connects, disconnects      atomic.Uint64
+	actions, applied, fizzled  atomic.Uint64
+	busy                       atomic.Uint64
+	fulls, deltas, heartbeats  atomic.Uint64
+	budgetSkips, prioritized   atomic.Uint64
+	entitiesDeferred           atomic.Uint64
+	eventsDropped              atomic.Uint64
+	encodes, encodeShared      atomic.Uint64
+	viewsBuilt                 atomic.Uint64
+	desyncReports              atomic.Uint64
+	desyncPermanent            atomic.Uint64
+	badMessages, framesSkipped atomic.Uint64
+	tickSeconds, snapshotBytes histogram
+}
+
+// StatsSnapshot is a copy of the room's counters at one instant.
+type StatsSnapshot struct {
+	Clients         int64
+	LiveViews       int64  // views held by client histories and the tick's cache
+	Frame           uint64 // last stepped frame
+	Connects        uint64
+	Disconnects     uint64
+	Actions         uint64 // actions that reached their frame
+	Applied         uint64
+	Fizzled         uint64 // including those refused as busy
+	Busy            uint64 // fizzled at receipt: too many pending
+	Fulls           uint64 // snapshots sent whole
+	Deltas          uint64 // snapshots sent as a delta
+	Heartbeats      uint64 // snapshots that said "nothing changed"
+	BudgetSkips     uint64 // snapshots not sent: budget spent
+	Prioritized     uint64 // snapshots cut down by the priority accumulator
+	Deferred        uint64 // entity updates left out by it
+	EventsDropped   uint64 // combat events that did not fit
+	Encodes         uint64 // codec encodings made
+	EncodesShared   uint64 // sends that reused another client's encoding
+	ViewsBuilt      uint64
+	DesyncReports   uint64 // clients' checksum mismatch reports
+	DesyncPermanent uint64 // of which outlived the client's repair window
+	BadMessages     uint64 // client messages that broke the protocol
+	FramesSkipped   uint64 // frames dropped because the room fell behind
+	TickSeconds     HistogramSnapshot
+	SnapshotBytes   HistogramSnapshot // UDP payload bytes per snapshot datagram
+}
+
+// Stats returns a copy of the room's counters. Safe from any goroutine.
+func (r *Room) Stats() StatsSnapshot {
+	s := &r.stats
+	return StatsSnapshot{
+		Clients: s.clients.Load(), LiveViews: s.views.Load(), Frame: s.frame.Load(),
+		Connects: s.connects.Load(), Disconnects: s.disconnects.Load(),
+		Actions: s.actions.Load(), Applied: s.applied.Load(), Fizzled: s.fizzled.Load(), Busy: s.busy.Load(),
+		Fulls: s.fulls.Load(), Deltas: s.deltas.Load(), Heartbeats: s.heartbeats.Load(),
+		BudgetSkips: s.budgetSkips.Load(), Prioritized: s.prioritized.Load(),
+		Deferred: s.entitiesDeferred.Load(), EventsDropped: s.eventsDropped.Load(),
+		Encodes: s.encodes.Load(), EncodesShared: s.encodeShared.Load(), ViewsBuilt: s.viewsBuilt.Load(),
+		DesyncReports: s.desyncReports.Load(), DesyncPermanent: s.desyncPermanent.Load(),
+		BadMessages: s.badMessages.Load(), FramesSkipped: s.framesSkipped.Load(),
+		TickSeconds: s.tickSeconds.snapshot(), SnapshotBytes: s.snapshotBytes.snapshot(),
+	}
+}
+
+func (s *Stats) init() {
+	s.tickSeconds.bounds = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.033, 0.05, 0.1, 0.25, 1}
+	s.snapshotBytes.bounds = []float64{8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 300, 384, 512, 768, 1024, 1200}
+	s.tickSeconds.counts = make([]atomic.Uint64, len(s.tickSeconds.bounds)+1)
+	s.snapshotBytes.counts = make([]atomic.Uint64, len(s.snapshotBytes.bounds)+1)
+}
+
+// histogram counts observations in fixed buckets, written by one goroutine
+// and read by any.
+type histogram struct {
+	bounds []float64       // upper bounds, ascending; a last bucket takes the rest
+	counts []atomic.Uint64 // per bucket (not cumulative)
+	sum    atomic.Uint64   // float64 bits; one writer
+	n      atomic.Uint64
+}
+
+func (h *histogram) observe(v float64) {
+	i := 0
+	for i < len(h.bounds) && v > h.bounds[i] {
+		i++
+	}
+	h.counts[i].Add(1)
+	h.sum.Store(math.Float64bits(math.Float64frombits(h.sum.Load()) + v))
+	h.n.Add(1)
+}
+
+// HistogramSnapshot is a histogram's state: Counts[i] observations at most
+// Bounds[i] and above the bound before; the last count is above every bound.
+type HistogramSnapshot struct {
+	Bounds []float64
+	Counts []uint64
+	Sum    float64
+	Count  uint64
+}
+
+func (h *histogram) snapshot() HistogramSnapshot {
+	s := HistogramSnapshot{Bounds: h.bounds, Counts: make([]uint64, len(h.counts)),
+		Sum: math.Float64frombits(h.sum.Load()), Count: h.n.Load()}
+	for i := range h.counts {
+		s.Counts[i] = h.counts[i].Load()
+	}
+	return s
+}
+
+// Since returns the observations made after prev (an earlier snapshot of
+// the same histogram).
+func (s HistogramSnapshot) Since(prev HistogramSnapshot) HistogramSnapshot {
+	d := HistogramSnapshot{Bounds: s.Bounds, Counts: make([]uint64, len(s.Counts)), Sum: s.Sum - prev.Sum, Count: s.Count - prev.Count}
+	for i := range s.Counts {
+		d.Counts[i] = s.Counts[i]
+		if i < len(prev.Counts) {
+			d.Counts[i] -= prev.Counts[i]
+		}
+	}
+	return d
+}
+
+// Quantile returns an upper bound of quantile q: the bound of the bucket
+// where it falls (+Inf above the last bound, 0 with no observations).
+func (s HistogramSnapshot) Quantile(q float64) float64 {
+	var total uint64
+	for _, c := range s.Counts {
+		total += c
+	}
+	if total == 0 {
+		return 0
+	}
+	rank := uint64(math.Ceil(q * float64(total)))
+	var acc uint64
+	for i, c := range s.Counts {
+		acc += c
+		if acc >= rank && c > 0 {
+			if i < len(s.Bounds) {
+				return s.Bounds[i]
+			}
+			return math.Inf(1)
+		}
+	}
+	return math.Inf(1)
+}
