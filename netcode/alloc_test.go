@@ -60,11 +60,11 @@ func (p *pipe) Close() error              { return nil }
 
 type nopHandler struct{ acked, unreliable, reliable int }
 
-func (h *nopHandler) Connected(SessionID, netip.AddrPort)  {}
-func (h *nopHandler) Disconnected(SessionID, Reason)       {}
-func (h *nopHandler) Reliable(SessionID, []byte)           { h.reliable++ }
+func (h *nopHandler) Connected(SessionID, netip.AddrPort)       {}
+func (h *nopHandler) Disconnected(SessionID, Reason)            {}
+func (h *nopHandler) Reliable(SessionID, []byte)                { h.reliable++ }
 func (h *nopHandler) Unreliable(SessionID, uint16, []byte) bool { h.unreliable++; return true }
-func (h *nopHandler) Acked(SessionID, uint16)              { h.acked++ }
+func (h *nopHandler) Acked(SessionID, uint16)                   { h.acked++ }
 
 // connectedPair returns a server and a client, connected over pipes, and a
 // clock the caller advances.

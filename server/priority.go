@@ -1,7 +1,6 @@
 package server
 
 import (
-	"cmp"
 	"slices"
 
 	"github.com/flotilla/flotilla/codec"
@@ -32,17 +31,18 @@ const ownShipWeight = 1 << 24
 func (r *Room) prioritize(c *client, cur, base *view, room int) (*view, []byte) {
 	ents := cur.v.Entities
 	c.prio = r.accumulate(c, ents)
-	// Order of preference: highest priority first, then lower id.
-	order := r.scratch.order[:0]
+	// Order of preference: highest priority first, then lower index (id).
+	// Keys sort ascending as (^acc, index).
+	keys := r.scratch.keys[:0]
 	for i := range ents {
-		order = append(order, int32(i))
+		keys = append(keys, uint64(^c.prio[i].acc)<<32|uint64(i))
 	}
-	slices.SortFunc(order, func(a, b int32) int {
-		if x := cmp.Compare(c.prio[b].acc, c.prio[a].acc); x != 0 {
-			return x
-		}
-		return cmp.Compare(a, b)
-	})
+	slices.Sort(keys)
+	r.scratch.keys = keys
+	order := r.scratch.order[:0]
+	for _, k := range keys {
+		order = append(order, int32(uint32(k)))
+	}
 	r.scratch.order = order
 	if cap(r.scratch.pick) < len(ents) {
 		r.scratch.pick = make([]bool, len(ents), 2*len(ents))
@@ -54,28 +54,52 @@ func (r *Room) prioritize(c *client, cur, base *view, room int) (*view, []byte) 
 	if base != nil {
 		bv = &base.v
 	}
-	fits := func(k int, events bool) bool {
+	roomBits := 8 * room
+	last := -1 // the k that out holds
+	measure := func(k int, events bool) int {
+		last = k
 		clear(pick)
 		for _, i := range order[:k] {
 			pick[i] = true
 		}
 		r.partial(&out.v, bv, &cur.v, pick, events)
 		bits, err := r.codec.MeasureDelta(bv, &out.v)
-		return err == nil && (bits+7)/8 <= room
+		if err != nil {
+			panic("server: measuring a prioritized view: " + err.Error())
+		}
+		r.stats.measures.Add(1)
+		return bits
 	}
-	// The largest k that fits, by bisection: fits(0) holds unless the
-	// events alone overflow, in which case they are left out.
-	events := fits(0, true)
-	lo, hi := 0, len(order)
-	for lo < hi {
+	// The largest k that fits. Each measurement costs a pass over the view,
+	// so k is first guessed from the bits per entity of the last
+	// measurement (a few passes), and only then bisected.
+	events := measure(0, true) <= roomBits
+	lo, hi := 0, len(order) // measure(lo) fits; measure(hi+1) does not
+	k, bits := len(order), 0
+	for range 4 {
+		bits = measure(k, events)
+		if bits <= roomBits {
+			lo = k
+			break
+		}
+		hi = k - 1
+		next := int(int64(k) * int64(roomBits) / int64(bits) * 15 / 16)
+		if next <= lo {
+			break
+		}
+		k = next
+	}
+	for lo < hi && hi-lo > len(order)/32 {
 		mid := (lo + hi + 1) / 2
-		if fits(mid, events) {
+		if measure(mid, events) <= roomBits {
 			lo = mid
 		} else {
 			hi = mid - 1
 		}
 	}
-	fits(lo, events)
+	if last != lo {
+		measure(lo, events)
+	}
 	for _, i := range order[:lo] {
 		c.prio[i].acc = 0
 	}

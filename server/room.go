@@ -43,6 +43,7 @@ type Room struct {
 	msg     []byte
 	scratch struct {
 		order []int32
+		keys  []uint64
 		pick  []bool
 		prio  []prioEntry
 		body  []byte

@@ -16,6 +16,7 @@ type Stats struct {
 	busy                       atomic.Uint64
 	fulls, deltas, heartbeats  atomic.Uint64
 	budgetSkips, prioritized   atomic.Uint64
+	measures                   atomic.Uint64
 	entitiesDeferred           atomic.Uint64
 	eventsDropped              atomic.Uint64
 	encodes, encodeShared      atomic.Uint64
@@ -42,6 +43,7 @@ type StatsSnapshot struct {
 	Heartbeats      uint64 // snapshots that said "nothing changed"
 	BudgetSkips     uint64 // snapshots not sent: budget spent
 	Prioritized     uint64 // snapshots cut down by the priority accumulator
+	Measures        uint64 // size measurements the accumulator made
 	Deferred        uint64 // entity updates left out by it
 	EventsDropped   uint64 // combat events that did not fit
 	Encodes         uint64 // codec encodings made
@@ -63,7 +65,7 @@ func (r *Room) Stats() StatsSnapshot {
 		Connects: s.connects.Load(), Disconnects: s.disconnects.Load(),
 		Actions: s.actions.Load(), Applied: s.applied.Load(), Fizzled: s.fizzled.Load(), Busy: s.busy.Load(),
 		Fulls: s.fulls.Load(), Deltas: s.deltas.Load(), Heartbeats: s.heartbeats.Load(),
-		BudgetSkips: s.budgetSkips.Load(), Prioritized: s.prioritized.Load(),
+		BudgetSkips: s.budgetSkips.Load(), Prioritized: s.prioritized.Load(), Measures: s.measures.Load(),
 		Deferred: s.entitiesDeferred.Load(), EventsDropped: s.eventsDropped.Load(),
 		Encodes: s.encodes.Load(), EncodesShared: s.encodeShared.Load(), ViewsBuilt: s.viewsBuilt.Load(),
 		DesyncReports: s.desyncReports.Load(), DesyncPermanent: s.desyncPermanent.Load(),

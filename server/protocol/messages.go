@@ -334,3 +334,13 @@ func (r *reader) done(what string) error {
 	}
 	return nil
 }
+
+// Fizzle reasons the server gives itself; games use values below 240.
+const (
+	// ReasonBusy: the client already has the most actions awaiting their
+	// frame that the server allows, or the frame is full.
+	ReasonBusy uint8 = 240
+	// ReasonGone: the action's frame passed while the server was behind its
+	// clock and dropped frames.
+	ReasonGone uint8 = 241
+)

@@ -1,0 +1,157 @@
+package server
+
+import (
+	"fmt"
+	"net/netip"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/flotilla/flotilla/netcode/netsim"
+	"github.com/flotilla/flotilla/sim/fleet"
+)
+
+// loadRig is a room driven by hand (no Run loop) with n blind probes on a
+// lossless simulated network in real time: the benchmark owns the room's
+// goroutine and times Tick alone.
+type loadRig struct {
+	room   *Room
+	probes []*probe
+	tick   int
+}
+
+func newLoadRig(tb testing.TB, n int) *loadRig {
+	tb.Helper()
+	net := netsim.New(netsim.Config{Seed: 9, MaxPending: 1 << 20})
+	conn, err := net.Listen(roomAddr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	room, err := New(conn, Config{MaxClients: n}, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	g := &loadRig{room: room}
+	for i := range n {
+		c, err := net.Listen(netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 2000))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		g.probes = append(g.probes, newProbe(tb, c, roomAddr, true))
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for room.Stats().Clients < int64(n) {
+		if time.Now().After(deadline) {
+			tb.Fatalf("%d of %d clients connected", room.Stats().Clients, n)
+		}
+		g.pump()
+	}
+	return g
+}
+
+// pump lets the probes and the room exchange what is waiting.
+func (g *loadRig) pump() {
+	now := time.Now()
+	for range 2 {
+		if _, err := g.room.net.Poll(now); err != nil {
+			panic(err)
+		}
+		for _, p := range g.probes {
+			if _, err := p.nc.Poll(now); err != nil {
+				panic(err)
+			}
+		}
+	}
+}
+
+// step is one frame of load: every probe steers about once a second (a
+// thrust and a turn), the room receives, and the room ticks.
+func (g *loadRig) step(b *testing.B) {
+	g.tick++
+	for i, p := range g.probes {
+		if (g.tick+i)%30 == 0 {
+			if ship := p.ship(); ship != 0 {
+				p.act(fleet.KindThrust, [4]int32{int32(30 + i%90), 0, 0, int32(ship)})
+				p.act(fleet.KindTurn, [4]int32{int32((g.tick*7919 + i*104729) % 65536), 0, 0, int32(ship)})
+			}
+		}
+	}
+	g.pump()
+	if b != nil {
+		b.StartTimer()
+	}
+	g.room.Tick()
+	g.room.net.Flush()
+	if b != nil {
+		b.StopTimer()
+	}
+}
+
+// BenchmarkTick: one server frame (actions, step, snapshots for the due
+// clients, the sends) with n connected clients steering their ships.
+// Reported: ns per tick, and per snapshot datagram the UDP payload bytes at
+// p50 and p99 over the timed ticks.
+func BenchmarkTick(b *testing.B) {
+	for _, n := range []int{1000, 5000} {
+		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
+			g := newLoadRig(b, n)
+			for range 150 { // five seconds of game: ships spread out
+				g.step(nil)
+			}
+			for _, p := range g.probes {
+				p.sizes = p.sizes[:0]
+			}
+			before := g.room.Stats()
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.StopTimer()
+			for range b.N {
+				g.step(b)
+			}
+			var sizes []int
+			for _, p := range g.probes {
+				sizes = append(sizes, p.sizes...)
+			}
+			slices.Sort(sizes)
+			if len(sizes) > 0 {
+				b.ReportMetric(float64(sizes[len(sizes)/2]), "B/snap-p50")
+				b.ReportMetric(float64(sizes[len(sizes)*99/100]), "B/snap-p99")
+			}
+			after := g.room.Stats()
+			sends := after.Fulls + after.Deltas + after.Heartbeats - before.Fulls - before.Deltas - before.Heartbeats
+			b.ReportMetric(float64(after.Prioritized-before.Prioritized)/float64(max(sends, 1)), "prioritized/snap")
+			b.ReportMetric(float64(after.EncodesShared-before.EncodesShared)/float64(max(sends, 1)), "shared/snap")
+		})
+	}
+}
+
+// BenchmarkRoomMemory reports the heap the room holds for 1,000 connected
+// clients after five seconds of play: sessions (KCP included), client
+// state, snapshot histories and the world. The probes' own memory is taken
+// out by measuring again once the room is gone.
+func BenchmarkRoomMemory(b *testing.B) {
+	const n = 1000
+	for range b.N {
+		g := newLoadRig(b, n)
+		for range 150 {
+			g.step(nil)
+		}
+		with := heapInUse()
+		views := g.room.Stats().LiveViews
+		g.room.net.Shutdown(time.Now())
+		g.room = nil
+		without := heapInUse()
+		b.ReportMetric(float64(with-without)/1e6, "MB/1000clients")
+		b.ReportMetric(float64(views), "live-views")
+		runtime.KeepAlive(g.probes)
+	}
+}
+
+func heapInUse() int64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapInuse)
+}
