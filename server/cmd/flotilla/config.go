@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/flotilla/flotilla/netcode"
+	"github.com/flotilla/flotilla/server"
+)
+
+// roomFlags are the flags that make the room's Config.
+var roomFlags = []string{
+	"tick-hz", "snapshot-hz", "max-snapshot-hz", "bytes-per-sec", "max-bytes-per-sec",
+	"input-delay", "max-clients", "max-pending-actions", "seed", "interest", "keepalive", "timeout",
+}
+
+// maxTimeout is the longest session timeout netcode accepts.
+const maxTimeout = time.Hour
+
+// roomConfig returns the room's config, defaults applied and checked. An
+// invalid config is reported with the flags that cause it.
+func (o *options) roomConfig() (server.Config, error) {
+	cfg := o.buildConfig("")
+	err := checkConfig(cfg)
+	if err == nil {
+		return cfg, nil
+	}
+	// Blame the flags given whose default alone would make it valid; when
+	// no one flag would, every room flag given.
+	var blame, given []string
+	for _, name := range roomFlags {
+		if !o.set[name] {
+			continue
+		}
+		given = append(given, "-"+name)
+		if checkConfig(o.buildConfig(name)) == nil {
+			blame = append(blame, "-"+name)
+		}
+	}
+	if len(blame) == 0 {
+		blame = given
+	}
+	if len(blame) == 0 {
+		return cfg, err
+	}
+	return cfg, fmt.Errorf("%s: %w", strings.Join(blame, ", "), err)
+}
+
+// buildConfig makes the room's config from the options as if the flag
+// named skip had not been given. The max snapshot rate defaults to the
+// tick rate, and a default rate or budget follows its bound down: -tick-hz
+// 10 alone lowers the default snapshot rate to 10 rather than failing.
+func (o *options) buildConfig(skip string) server.Config {
+	given := func(name string) bool { return o.set[name] && name != skip }
+	pick := func(name string, v, def int) int {
+		if given(name) {
+			return v
+		}
+		return def
+	}
+	c := server.Config{
+		TickHz:            pick("tick-hz", o.tickHz, server.DefaultTickHz),
+		MaxSnapshotHz:     pick("max-snapshot-hz", o.maxSnapshotHz, 0),
+		SnapshotHz:        pick("snapshot-hz", o.snapshotHz, server.DefaultSnapshotHz),
+		MaxBytesPerSec:    pick("max-bytes-per-sec", o.maxBytesPerSec, server.DefaultMaxBytesPerSec),
+		BytesPerSec:       pick("bytes-per-sec", o.bytesPerSec, server.DefaultBytesPerSec),
+		InputDelay:        pick("input-delay", o.inputDelay, server.DefaultInputDelay),
+		MaxClients:        pick("max-clients", o.maxClients, server.DefaultMaxClients),
+		MaxPendingActions: pick("max-pending-actions", o.maxPendingActions, server.DefaultMaxPendingActions),
+		Net: netcode.Config{
+			Keepalive: defaultKeepalive,
+			Timeout:   defaultTimeout,
+		},
+	}
+	if !given("max-snapshot-hz") {
+		c.MaxSnapshotHz = c.TickHz
+	}
+	if !given("snapshot-hz") {
+		c.SnapshotHz = min(c.SnapshotHz, c.MaxSnapshotHz)
+	}
+	if !given("bytes-per-sec") {
+		c.BytesPerSec = min(c.BytesPerSec, c.MaxBytesPerSec)
+	}
+	if given("seed") {
+		c.Seed = o.seed
+	}
+	if given("interest") {
+		in := o.interest
+		c.Interest = &in
+	}
+	if given("keepalive") {
+		c.Net.Keepalive = o.keepalive
+	}
+	if given("timeout") {
+		c.Net.Timeout = o.timeout
+	}
+	return c.WithDefaults()
+}
+
+// checkConfig validates the room's config, and the transport settings the
+// room's Validate leaves to netcode.NewServer, so that a bad flag fails
+// before anything listens.
+func checkConfig(c server.Config) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case c.Net.Timeout > maxTimeout:
+		return fmt.Errorf("session timeout %v over %v", c.Net.Timeout, maxTimeout)
+	case c.Net.Keepalive >= c.Net.Timeout:
+		return fmt.Errorf("keepalive %v not below the session timeout %v", c.Net.Keepalive, c.Net.Timeout)
+	}
+	return nil
+}

@@ -1,0 +1,220 @@
+// Command flotilla runs a Flotilla server: one room with the demo game,
+// served to clients over UDP, with Prometheus metrics, a health check and
+// run-time budgets over HTTP. `flotilla -help` lists the flags; each can also
+// be set by a FLOTILLA_ environment variable.
+//
+// Files: options.go (flags, environment variables, --help), config.go (the
+// room's config from the options), summary.go (the live summary line),
+// main.go (the server's life: start, serve, stop).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/flotilla/flotilla/netcode/udpio"
+	"github.com/flotilla/flotilla/server"
+	"github.com/flotilla/flotilla/server/ops"
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitFail  = 1 // could not start, or failed while running
+	exitUsage = 2 // bad flags or environment
+)
+
+// shutdownTimeout bounds the wait for the ops endpoint's requests in
+// flight at shutdown.
+const shutdownTimeout = 5 * time.Second
+
+// minBytesPerSec is the room's floor on a client's byte budget; the
+// server package checks it in Config.Validate but does not export it.
+const minBytesPerSec = 1000
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal kills a shutdown that hangs
+	}()
+	code := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole program: it serves until ctx ends (main ends it on
+// SIGINT or SIGTERM) or -duration passes, and returns the exit status.
+// Logs go to stderr; --help and the live summary go to stdout.
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) int {
+	return runWith(ctx, args, lookupEnv, stdout, stderr)
+}
+
+// A companion runs beside the room: it starts once the room and the ops
+// endpoint serve, and its context ends once the room has stopped (its
+// clients told the server is shutting down). run waits for every companion
+// to return before it closes the socket. An error from a companion stops
+// the server with exit status 1. Flags that start in-process work next to
+// the server (such as load-generating bots) add a companion in runWith.
+type companion func(ctx context.Context, s *instance) error
+
+// instance is the running server as companions see it.
+type instance struct {
+	Room  *server.Room
+	Addr  netip.AddrPort // the room's UDP address
+	Admin net.Addr       // the ops endpoint's address; nil with -admin ""
+	Log   *slog.Logger
+}
+
+// errDuration ends the run when -duration has passed.
+var errDuration = errors.New("-duration elapsed")
+
+// runWith is run with extra companions (tests use one to reach the running
+// server).
+func runWith(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer, extra ...companion) int {
+	o, err := parseOptions(args, lookupEnv)
+	if errors.Is(err, errHelp) {
+		printUsage(stdout)
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "flotilla: %v\nRun 'flotilla -help' for usage.\n", err)
+		return exitUsage
+	}
+	cfg, err := o.roomConfig()
+	if err != nil {
+		fmt.Fprintf(stderr, "flotilla: %v\nRun 'flotilla -help' for usage.\n", err)
+		return exitUsage
+	}
+	log := o.logger(stderr)
+	// Flags that start in-process work beside the server (-bots) append
+	// their companion here.
+	companions := extra
+	if o.bots > 0 {
+		companions = append(companions, botsCompanion(o.bots, o.duration, o.seed, stdout))
+	}
+
+	conn, err := udpio.Listen(o.io, o.listen, udpio.Options{Logger: log})
+	if err != nil {
+		log.Error("cannot listen", "listen", o.listen, "io", o.io, "err", err)
+		return exitFail
+	}
+	defer conn.Close()
+	room, err := server.New(conn, cfg, log)
+	if err != nil {
+		log.Error("cannot start the room", "err", err)
+		return exitFail
+	}
+
+	var running atomic.Bool
+	var admin *ops.Server
+	if o.admin != "" {
+		h, err := ops.NewHandler(ops.Config{
+			Room: room, Socket: conn.Stats, Running: running.Load, Log: log,
+			Budget: ops.BudgetLimits{MaxSnapshotHz: cfg.MaxSnapshotHz, MinBytesPerSec: minBytesPerSec, MaxBytesPerSec: cfg.MaxBytesPerSec},
+		})
+		if err != nil {
+			log.Error("cannot make the ops endpoint", "err", err)
+			return exitFail
+		}
+		if admin, err = ops.Listen(o.admin, h, log); err != nil {
+			log.Error("cannot listen for the ops endpoint", "admin", o.admin, "err", err)
+			return exitFail
+		}
+	}
+	inst := &instance{Room: room, Addr: room.LocalAddr(), Log: log}
+	adminAttr := slog.String("admin", "off")
+	if admin != nil {
+		inst.Admin = admin.Addr()
+		adminAttr = slog.String("admin", inst.Admin.String())
+	}
+
+	if o.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, o.duration, errDuration)
+		defer cancel()
+	}
+	roomCtx, stopRoom := context.WithCancelCause(ctx)
+	defer stopRoom(nil)
+
+	start := time.Now()
+	running.Store(true)
+	ran := make(chan error, 1)
+	go func() {
+		err := room.Run(roomCtx)
+		running.Store(false)
+		ran <- err
+	}()
+	log.Info("flotilla serving", "listen", inst.Addr.String(), "io", o.io, adminAttr,
+		"tick_hz", cfg.TickHz, "snapshot_hz", cfg.SnapshotHz, "bytes_per_sec", cfg.BytesPerSec,
+		"max_clients", cfg.MaxClients, "duration", o.duration.String())
+
+	// Companions run until the room has stopped; the first error stops it.
+	compCtx, stopCompanions := context.WithCancel(context.Background())
+	defer stopCompanions()
+	var wg sync.WaitGroup
+	var compErr error
+	var compOnce sync.Once
+	for _, c := range companions {
+		wg.Go(func() {
+			if err := c(compCtx, inst); err != nil {
+				compOnce.Do(func() { compErr = err })
+				stopRoom(fmt.Errorf("companion failed: %w", err))
+			}
+		})
+	}
+
+	summaryDone := make(chan struct{})
+	var summaryWG sync.WaitGroup
+	if o.summary > 0 {
+		summaryWG.Go(func() { printSummaries(stdout, room, start, o.summary, summaryDone) })
+	}
+
+	code := exitOK
+	runErr := <-ran
+	close(summaryDone)
+	summaryWG.Wait()
+	if runErr != nil {
+		log.Error("room failed", "err", runErr)
+		code = exitFail
+	} else {
+		log.Info("room stopped", "cause", stopCause(roomCtx))
+	}
+	stopCompanions()
+	wg.Wait()
+	if compErr != nil {
+		log.Error("companion failed", "err", compErr)
+		code = exitFail
+	}
+	if admin != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		if err := admin.Shutdown(sctx); err != nil {
+			log.Warn("ops endpoint shutdown", "err", err)
+		}
+		cancel()
+	}
+	s := room.Stats()
+	log.Info("flotilla stopped", "uptime", time.Since(start).Round(time.Millisecond).String(),
+		"frames", s.Frame, "connects", s.Connects, "desync_reports", s.DesyncReports)
+	return code
+}
+
+// stopCause says why the room's context ended: a signal, -duration, a
+// failed companion, or the caller.
+func stopCause(ctx context.Context) string {
+	if err := context.Cause(ctx); err != nil {
+		return err.Error()
+	}
+	return "room closed"
+}

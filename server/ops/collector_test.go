@@ -1,0 +1,177 @@
+package ops
+
+import (
+	"math"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/flotilla/flotilla/netcode"
+	"github.com/flotilla/flotilla/netcode/batch"
+	"github.com/flotilla/flotilla/server"
+)
+
+// distinctStats fills every counter with a value of its own, so that a
+// counter exported under the wrong name shows.
+func distinctStats() (server.StatsSnapshot, netcode.Stats) {
+	s := server.StatsSnapshot{
+		Clients: 200, LiveViews: 31, Frame: 9000, Connects: 250, Disconnects: 50,
+		Actions: 1000, Applied: 900, Fizzled: 100, Busy: 7,
+		Fulls: 11, Deltas: 12, Heartbeats: 13, BudgetSkips: 14, Prioritized: 15, Deferred: 16,
+		EventsDropped: 17, Encodes: 18, EncodesShared: 19, ViewsBuilt: 20,
+		DesyncReports: 3, DesyncPermanent: 1, BadMessages: 21, FramesSkipped: 22,
+		TickSeconds: server.HistogramSnapshot{
+			Bounds: []float64{0.001, 0.01, 0.1},
+			Counts: []uint64{5, 3, 0, 2}, // two above every bound
+			Sum:    1.5, Count: 10,
+		},
+		SnapshotBytes: server.HistogramSnapshot{
+			Bounds: []float64{64, 256},
+			Counts: []uint64{4, 6, 0},
+			Sum:    1400, Count: 10,
+		},
+	}
+	n := netcode.Stats{RxPackets: 101, RxBytes: 102, TxPackets: 103, TxBytes: 104, Connects: 250}
+	n.RxByType[netcode.TypeReliable] = 40
+	n.TxByType[netcode.TypeUnreliable] = 60
+	n.Drops[netcode.DropStale] = 5
+	n.Drops[netcode.DropShort] = 6
+	n.Refused[netcode.ReasonFull] = 8
+	n.Disconnects[netcode.ReasonTimeout] = 9
+	n.Disconnects[netcode.ReasonShutdown] = 41
+	return s, n
+}
+
+func TestCollectorExportsRoomCounters(t *testing.T) {
+	s, n := distinctStats()
+	mfs := gather(t, NewCollector(&fakeRoom{stats: s, net: n}, nil))
+
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"flotilla_clients", nil, 200},
+		{"flotilla_frame", nil, 9000},
+		{"flotilla_live_views", nil, 31},
+		{"flotilla_net_received_packets_total", nil, 101},
+		{"flotilla_net_received_bytes_total", nil, 102},
+		{"flotilla_net_sent_packets_total", nil, 103},
+		{"flotilla_net_sent_bytes_total", nil, 104},
+		{"flotilla_net_packets_by_type_total", []string{"direction=in", "type=reliable"}, 40},
+		{"flotilla_net_packets_by_type_total", []string{"direction=out", "type=unreliable"}, 60},
+		{"flotilla_net_packets_by_type_total", []string{"direction=out", "type=reliable"}, 0},
+		{"flotilla_net_dropped_packets_total", []string{"reason=stale"}, 5},
+		{"flotilla_net_dropped_packets_total", []string{"reason=short"}, 6},
+		{"flotilla_net_dropped_packets_total", []string{"reason=kcp"}, 0},
+		{"flotilla_net_refused_total", []string{"reason=full"}, 8},
+		{"flotilla_disconnects_total", []string{"reason=timeout"}, 9},
+		{"flotilla_disconnects_total", []string{"reason=shutdown"}, 41},
+		{"flotilla_connects_total", nil, 250},
+		{"flotilla_snapshots_total", []string{"form=full"}, 11},
+		{"flotilla_snapshots_total", []string{"form=delta"}, 12},
+		{"flotilla_snapshots_total", []string{"form=heartbeat"}, 13},
+		{"flotilla_actions_total", []string{"result=applied"}, 900},
+		{"flotilla_actions_total", []string{"result=fizzled"}, 100},
+		{"flotilla_actions_busy_total", nil, 7},
+		{"flotilla_budget_skips_total", nil, 14},
+		{"flotilla_prioritized_snapshots_total", nil, 15},
+		{"flotilla_deferred_entity_updates_total", nil, 16},
+		{"flotilla_events_dropped_total", nil, 17},
+		{"flotilla_encodes_total", nil, 18},
+		{"flotilla_encodes_shared_total", nil, 19},
+		{"flotilla_desync_reports_total", nil, 3},
+		{"flotilla_desync_permanent_total", nil, 1},
+		{"flotilla_bad_messages_total", nil, 21},
+		{"flotilla_frames_skipped_total", nil, 22},
+	} {
+		if got := value(t, mfs, c.name, c.labels...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
+	}
+	// Every drop reason is a series, named as netcode names it.
+	if got := len(mfs["flotilla_net_dropped_packets_total"].GetMetric()); got != int(netcode.NumDrops) {
+		t.Errorf("%d drop reasons exported, want %d", got, netcode.NumDrops)
+	}
+	for _, name := range []string{"flotilla_socket_dropped_packets_total", "flotilla_socket_truncated_packets_total"} {
+		if _, ok := mfs[name]; ok {
+			t.Errorf("%s exported without a socket", name)
+		}
+	}
+}
+
+func TestCollectorHistogramsAreCumulative(t *testing.T) {
+	s, n := distinctStats()
+	mfs := gather(t, NewCollector(&fakeRoom{stats: s, net: n}, nil))
+
+	for _, c := range []struct {
+		name    string
+		bounds  []float64
+		buckets []uint64 // cumulative
+		count   uint64
+		sum     float64
+	}{
+		{"flotilla_tick_duration_seconds", []float64{0.001, 0.01, 0.1}, []uint64{5, 8, 8}, 10, 1.5},
+		{"flotilla_snapshot_size_bytes", []float64{64, 256}, []uint64{4, 10}, 10, 1400},
+	} {
+		if typ := mfs[c.name].GetType(); typ != dto.MetricType_HISTOGRAM {
+			t.Fatalf("%s is a %v", c.name, typ)
+		}
+		h := find(t, mfs, c.name).GetHistogram()
+		if h.GetSampleCount() != c.count || h.GetSampleSum() != c.sum {
+			t.Errorf("%s count %d sum %v, want %d %v", c.name, h.GetSampleCount(), h.GetSampleSum(), c.count, c.sum)
+		}
+		if len(h.GetBucket()) != len(c.bounds) {
+			t.Fatalf("%s has %d buckets, want %d", c.name, len(h.GetBucket()), len(c.bounds))
+		}
+		for i, b := range h.GetBucket() {
+			if b.GetUpperBound() != c.bounds[i] || b.GetCumulativeCount() != c.buckets[i] {
+				t.Errorf("%s bucket %d: le=%v count %d, want le=%v count %d",
+					c.name, i, b.GetUpperBound(), b.GetCumulativeCount(), c.bounds[i], c.buckets[i])
+			}
+		}
+	}
+}
+
+// A snapshot read while the room observes may count an observation in a
+// bucket but not yet in Count; the export must stay a valid histogram.
+func TestCollectorHistogramCountCoversBuckets(t *testing.T) {
+	h := server.HistogramSnapshot{Bounds: []float64{1, 2}, Counts: []uint64{3, 4, 1}, Sum: 12, Count: 7}
+	mfs := gather(t, NewCollector(&fakeRoom{stats: server.StatsSnapshot{TickSeconds: h, SnapshotBytes: h}}, nil))
+	got := find(t, mfs, "flotilla_tick_duration_seconds").GetHistogram()
+	if got.GetSampleCount() != 8 {
+		t.Errorf("count %d, want the 8 the buckets hold", got.GetSampleCount())
+	}
+	if last := got.GetBucket()[len(got.GetBucket())-1].GetCumulativeCount(); last > got.GetSampleCount() {
+		t.Errorf("bucket count %d above the total %d", last, got.GetSampleCount())
+	}
+}
+
+func TestCollectorEmptyHistograms(t *testing.T) {
+	// A room that never ticked: no observations, buckets all zero.
+	empty := server.HistogramSnapshot{Bounds: []float64{1, 2}, Counts: make([]uint64, 3)}
+	mfs := gather(t, NewCollector(&fakeRoom{stats: server.StatsSnapshot{TickSeconds: empty, SnapshotBytes: empty}}, nil))
+	h := find(t, mfs, "flotilla_snapshot_size_bytes").GetHistogram()
+	if h.GetSampleCount() != 0 || h.GetSampleSum() != 0 || math.IsNaN(h.GetSampleSum()) {
+		t.Errorf("empty histogram exported count %d sum %v", h.GetSampleCount(), h.GetSampleSum())
+	}
+}
+
+func TestCollectorSocketCounters(t *testing.T) {
+	s, n := distinctStats()
+	sock := func() batch.Stats { return batch.Stats{RxDropped: 70, TxDropped: 71, RxTruncated: 72} }
+	mfs := gather(t, NewCollector(&fakeRoom{stats: s, net: n}, sock))
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"flotilla_socket_dropped_packets_total", []string{"direction=in"}, 70},
+		{"flotilla_socket_dropped_packets_total", []string{"direction=out"}, 71},
+		{"flotilla_socket_truncated_packets_total", nil, 72},
+	} {
+		if got := value(t, mfs, c.name, c.labels...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
+	}
+}
