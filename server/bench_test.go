@@ -96,7 +96,7 @@ func BenchmarkTick(b *testing.B) {
 	for _, n := range []int{1000, 5000} {
 		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
 			g := newLoadRig(b, n)
-			for range 150 { // five seconds of game: ships spread out
+			for range 90 { // three seconds of game: ships spread out
 				g.step(nil)
 			}
 			for _, p := range g.probes {

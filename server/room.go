@@ -21,7 +21,8 @@ import (
 // Room is one world and the clients connected to it. Run owns it; Stats,
 // SetBudget and Close are safe from any goroutine.
 type Room struct {
-	cfg    Config
+	cfg    Config // in force; SetBudget changes its defaults (Run's goroutine)
+	start  Config // as New accepted it, for Config()
 	log    *slog.Logger
 	net    *netcode.Server
 	game   *fleet.Game
@@ -75,6 +76,7 @@ func New(conn batch.Conn, cfg Config, log *slog.Logger) (*Room, error) {
 	}
 	r := &Room{
 		cfg:     cfg,
+		start:   cfg,
 		log:     log,
 		wire:    wire,
 		schema:  wire.Schema,
@@ -104,8 +106,9 @@ func New(conn batch.Conn, cfg Config, log *slog.Logger) (*Room, error) {
 	return r, nil
 }
 
-// Config returns the room's settings with defaults applied.
-func (r *Room) Config() Config { return r.cfg }
+// Config returns the settings the room started with, defaults applied
+// (SetBudget's later changes are not in it). Safe from any goroutine.
+func (r *Room) Config() Config { return r.start }
 
 // LocalAddr is the address the room listens on.
 func (r *Room) LocalAddr() netip.AddrPort { return r.net.LocalAddr() }
