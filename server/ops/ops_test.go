@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flotilla/flotilla/internal/leakcheck"
 	"io"
 	"net/http"
 	"net/netip"
@@ -218,7 +219,7 @@ func TestScrapeRealRoom(t *testing.T) {
 	if err := cl.stop(); err != nil {
 		t.Error(err)
 	}
-	checkNoLeaks(t)
+	leakcheck.Check(t)
 }
 
 // scrape fetches /metrics and parses it as the Prometheus text format.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/flotilla/flotilla/internal/leakcheck"
 	"io"
 	"net"
 	"net/http"
@@ -106,7 +107,7 @@ func TestRunServesAndStops(t *testing.T) {
 	if _, _, err := httpGet("http://" + admin + "/healthz"); err == nil {
 		t.Error("ops endpoint still answers after run returned")
 	}
-	checkNoLeaks(t)
+	leakcheck.Check(t)
 }
 
 func TestRunDuration(t *testing.T) {
@@ -127,7 +128,7 @@ func TestRunDuration(t *testing.T) {
 	if stdout.String() != "" {
 		t.Errorf("stdout without -summary: %q", stdout.String())
 	}
-	checkNoLeaks(t)
+	leakcheck.Check(t)
 }
 
 func TestRunWithoutAdmin(t *testing.T) {
@@ -181,7 +182,7 @@ func TestCompanionErrorStopsTheServer(t *testing.T) {
 	if !strings.Contains(stderr.String(), `cause="companion failed: bots could not connect"`) {
 		t.Errorf("stop cause not logged:\n%s", stderr.String())
 	}
-	checkNoLeaks(t)
+	leakcheck.Check(t)
 }
 
 // TestMainStopsOnSIGTERM runs the binary as a process and stops it with

@@ -1,4 +1,5 @@
-package ops
+// Package leakcheck holds the test helper that fails a test whose goroutines outlive it.
+package leakcheck
 
 import (
 	"runtime"
@@ -7,11 +8,11 @@ import (
 	"time"
 )
 
-// checkNoLeaks fails the test if a goroutine of the project, or an HTTP
+// Check fails the test if a goroutine of the project, or an HTTP
 // server's, is still alive once what started it has stopped. Goroutines
 // may take a moment to return after their stop signal, so it polls within
 // a bound.
-func checkNoLeaks(t *testing.T) {
+func Check(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
