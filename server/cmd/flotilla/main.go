@@ -204,9 +204,13 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 		}
 		cancel()
 	}
-	s := room.Stats()
+	// The socket's counters are UDP payload bytes, the measure tools/pcapbw
+	// reports as udp_payload_bytes: `make capture` compares the two.
+	s, sock := room.Stats(), conn.Stats()
 	log.Info("flotilla stopped", "uptime", time.Since(start).Round(time.Millisecond).String(),
-		"frames", s.Frame, "connects", s.Connects, "desync_reports", s.DesyncReports)
+		"frames", s.Frame, "connects", s.Connects, "desync_reports", s.DesyncReports,
+		"udp_rx_datagrams", sock.RxDatagrams, "udp_rx_bytes", sock.RxBytes, "udp_rx_dropped", sock.RxDropped,
+		"udp_tx_datagrams", sock.TxDatagrams, "udp_tx_bytes", sock.TxBytes, "udp_tx_dropped", sock.TxDropped)
 	return code
 }
 
