@@ -14,9 +14,10 @@ FUZZ_TARGETS := \
 	./netcode:FuzzSessionDatagram \
 	./netcode:FuzzClientDatagram \
 	./server/protocol:FuzzMessages \
-	./tools/client:FuzzReceive
+	./tools/client:FuzzReceive \
+	./tools/pcapbw/bw:FuzzAnalyze
 
-.PHONY: help test vet bench fuzz run perf simcheck
+.PHONY: help test vet bench fuzz run perf simcheck capture
 
 help:
 	@echo "make test       vet, format check and every test (what CI runs)"
@@ -24,6 +25,7 @@ help:
 	@echo "make fuzz       each fuzz target for FUZZTIME (default $(FUZZTIME))"
 	@echo "make simcheck   the determinism check: hash lines of a 20000-frame combat100 run"
 	@echo "make perf       the payload harness: bit-packed vs FlatBuffers, protobuf, JSON+zstd, naive (ARGS='-json')"
+	@echo "make capture    server + bots on loopback under tcpdump, then pcapbw's report (needs root; BOTS=, DURATION=)"
 	@echo "make run        the server with the demo game and 200 in-process bots, a summary line a second (ARGS='-duration 10s')"
 
 test: vet
@@ -54,3 +56,6 @@ run:
 
 perf:
 	$(GO) run ./perf/cmd/payloads $(ARGS)
+
+capture:
+	bash tools/pcapbw/capture.sh

@@ -35,6 +35,12 @@ var rules = []rule{
 		}},
 	{"netcode", true, "netcode knows nothing of games: no Flotilla package outside netcode",
 		func(p string) bool { return notProject(p) || strings.HasPrefix(p, project+"netcode") }},
+	{"tools/bots/botrun", false, "the bots are clients: they must not reach into the server (the binary imports botrun)",
+		func(p string) bool { return p != project+"server" && !strings.HasPrefix(p, project+"server/cmd") }},
+	{"tools/pcapbw/bw", false, "the capture analysis reads the wire: of Flotilla's packages, netcode's header alone",
+		func(p string) bool { return notProject(p) || p == project+"netcode" }},
+	{"tools/pcapbw", false, "the pcap tool: its analysis and netcode's packet types",
+		func(p string) bool { return notProject(p) || p == project+"netcode" || p == project+"tools/pcapbw/bw" }},
 	{"netcode/netsim", false, "the simulator is a transport: of Flotilla's packages, the batch interface alone",
 		func(p string) bool { return notProject(p) || p == project+"netcode/batch" }},
 }

@@ -1,0 +1,73 @@
+package bw
+
+import (
+	"testing"
+
+	"github.com/gopacket/gopacket/layers"
+)
+
+// TestMaxFlows keeps one flow of session's four: the other flows' packets
+// are in the totals and the series but in no flow, and in Overflow.
+func TestMaxFlows(t *testing.T) {
+	recs := session(t)
+	full := sessionReport(recs, "pcap")
+	rep := analyze(t, pcapFile(t, layers.LinkTypeEthernet, false, recs...), Options{Ports: []uint16{7777}, MaxFlows: 1})
+	if len(rep.Clients) != 1 {
+		t.Fatalf("%d clients, want 1", len(rep.Clients))
+	}
+	sameJSON(t, "kept flow", rep.Clients[0], full.Clients[0]) // client1 in, the first seen
+	if rep.Overflow != 6 {
+		t.Errorf("overflow %d, want 6", rep.Overflow)
+	}
+	rep.Clients, rep.Overflow = full.Clients, 0
+	sameJSON(t, "the rest", rep, full)
+}
+
+// TestMaxSeconds keeps two seconds of session's four.
+func TestMaxSeconds(t *testing.T) {
+	recs := session(t)
+	full := sessionReport(recs, "pcap")
+	rep := analyze(t, pcapFile(t, layers.LinkTypeEthernet, false, recs...), Options{Ports: []uint16{7777}, MaxSeconds: 2})
+	if rep.Overflow != 4 { // records 6, 7 and 12 (in) and 14 (out)
+		t.Errorf("overflow %d, want 4", rep.Overflow)
+	}
+	sameJSON(t, "series in", rep.SeriesIn, full.SeriesIn[:2])
+	sameJSON(t, "series out", rep.SeriesOut, full.SeriesOut[:2])
+	for i := range full.Clients {
+		f := &full.Clients[i]
+		for len(f.Series) > 0 && f.Series[len(f.Series)-1].T >= 2 {
+			f.Series = f.Series[:len(f.Series)-1]
+		}
+		if f.Series == nil {
+			f.Series = []Second{}
+		}
+	}
+	rep.SeriesIn, rep.SeriesOut, rep.Overflow = full.SeriesIn, full.SeriesOut, 0
+	sameJSON(t, "the rest", rep, full)
+}
+
+// TestMaxFlowsAndSeconds counts a packet beyond both bounds once.
+func TestMaxFlowsAndSeconds(t *testing.T) {
+	recs := session(t)
+	rep := analyze(t, pcapFile(t, layers.LinkTypeEthernet, false, recs...), Options{Ports: []uint16{7777}, MaxFlows: 1, MaxSeconds: 2})
+	// 6 packets have no flow, 4 are beyond second 1, and 3 of those (6, 7
+	// and 14) are both.
+	if rep.Overflow != 7 {
+		t.Errorf("overflow %d, want 7", rep.Overflow)
+	}
+	if rep.Total.Packets != 10 || len(rep.Clients) != 1 || len(rep.SeriesIn) != 2 {
+		t.Errorf("total %+v, %d clients, %d seconds", rep.Total, len(rep.Clients), len(rep.SeriesIn))
+	}
+}
+
+// TestFarTimestamp puts a record a year after the first: beyond the
+// default MaxSeconds, so the series stay short.
+func TestFarTimestamp(t *testing.T) {
+	d := ethUDP(t, client1, server, keepalive, false)
+	rep := analyze(t, pcapFile(t, layers.LinkTypeEthernet, false,
+		rec{ts: at(0), data: d}, rec{ts: at(365 * 24 * 3600 * 1000), data: d}),
+		Options{Ports: []uint16{7777}})
+	if len(rep.SeriesIn) != 1 || rep.Overflow != 1 || rep.Total.Packets != 2 || rep.Clients[0].Packets != 2 {
+		t.Errorf("%d seconds, overflow %d, total %+v", len(rep.SeriesIn), rep.Overflow, rep.Total)
+	}
+}

@@ -1,0 +1,288 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/flotilla/flotilla/netcode"
+	"github.com/flotilla/flotilla/netcode/udpio"
+	"github.com/flotilla/flotilla/server"
+	"github.com/flotilla/flotilla/tools/bots/botrun"
+	"github.com/flotilla/flotilla/tools/pcapbw/bw"
+)
+
+// A server and bots run over loopback for a few seconds while tcpdump
+// writes the traffic; pcapbw's UDP payload totals, per direction and per
+// packet type, must equal what the server's socket and transport counted.
+func TestCaptureMatchesServerCounters(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs tcpdump and a few seconds of real traffic")
+	}
+	tcpdump, err := exec.LookPath("tcpdump")
+	if err != nil {
+		t.Fatal("tcpdump not found: this test captures real traffic (`apt-get install tcpdump`; .ci/run installs it)")
+	}
+	for _, kind := range []string{udpio.KindGnet, udpio.KindBatched} {
+		t.Run(kind, func(t *testing.T) { captureRun(t, tcpdump, kind) })
+	}
+}
+
+func captureRun(t *testing.T, tcpdump, kind string) {
+	// A loopback address of its own (127.0.0.0/8 is all loopback), so the
+	// capture filter sees this run's traffic only and no other test's,
+	// and no other server shares the port (gnet sets SO_REUSEPORT).
+	host := netip.AddrFrom4([4]byte{127, byte(64 + rand.IntN(64)), byte(rand.IntN(256)), byte(1 + rand.IntN(254))})
+	file := filepath.Join(t.TempDir(), "run.pcap")
+	stopCapture := startTcpdump(t, tcpdump, file, "udp and host "+host.String())
+
+	conn, err := udpio.Listen(kind, netip.AddrPortFrom(host, 0), udpio.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room, err := server.New(conn, server.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- room.Run(ctx) }()
+
+	rep, err := botrun.Run(context.Background(), botrun.Config{
+		Server: room.LocalAddr(), Clients: 20, Duration: 3 * time.Second, Ramp: 500 * time.Millisecond, Seed: 3,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Connected != rep.Clients {
+		t.Fatalf("%d of %d bots connected: %v", rep.Connected, rep.Clients, rep.Errors)
+	}
+	// The bots closed their sessions; let the room read their goodbyes
+	// before it stops, so nothing arrives that it does not count.
+	waitFor(t, 2*time.Second, func() bool { return room.Net().Sessions == 0 })
+	cancel()
+	if err := <-ran; err != nil {
+		t.Fatalf("room: %v", err)
+	}
+	sock := conn.Stats()
+	nc := room.Net()
+	conn.Close()
+	captured := stopCapture()
+
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	port := room.LocalAddr().Port()
+	r, err := bw.Analyze(f, bw.Options{Ports: []uint16{port}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Capture.Error != "" {
+		t.Fatalf("capture damaged: %s", r.Capture.Error)
+	}
+	if r.Capture.Records != captured {
+		t.Fatalf("pcapbw read %d records, tcpdump says it wrote %d", r.Capture.Records, captured)
+	}
+	t.Logf("%s: capture %d records (tcpdump: %d); socket rx %d datagrams %d B, tx %d datagrams %d B; pcapbw in %+v out %+v",
+		kind, r.Capture.Records, captured, sock.RxDatagrams, sock.RxBytes, sock.TxDatagrams, sock.TxBytes, r.In, r.Out)
+
+	if sock.RxDropped != 0 || sock.TxDropped != 0 || sock.RxTruncated != 0 {
+		t.Fatalf("the socket dropped datagrams (rx %d, tx %d, truncated %d): the counts cannot match",
+			sock.RxDropped, sock.TxDropped, sock.RxTruncated)
+	}
+	// Out: every datagram the socket handed to the network is in the
+	// capture, and nothing else left the server's port.
+	if r.Out.Packets != sock.TxDatagrams || r.Out.UDPPayloadBytes != sock.TxBytes {
+		t.Errorf("out: pcapbw %d datagrams %d B, socket %d datagrams %d B", r.Out.Packets, r.Out.UDPPayloadBytes, sock.TxDatagrams, sock.TxBytes)
+	}
+	if nc.TxBytes != sock.TxBytes {
+		t.Errorf("out: transport counted %d B, socket %d B", nc.TxBytes, sock.TxBytes)
+	}
+	// In: every datagram that reached the port was read by the room.
+	if r.In.Packets != sock.RxDatagrams || r.In.UDPPayloadBytes != sock.RxBytes {
+		t.Errorf("in: pcapbw %d datagrams %d B, socket %d datagrams %d B", r.In.Packets, r.In.UDPPayloadBytes, sock.RxDatagrams, sock.RxBytes)
+	}
+	// Per packet type, against the transport's counts of what it sent and
+	// of what it accepted. A closing client sends its disconnect three
+	// times against loss; the first ends the session and the other two name
+	// no session, so the transport drops them (DropSession). They are in
+	// the capture and in the socket's count, not in the accepted ones.
+	if nc.RxBytes != sock.RxBytes {
+		t.Errorf("in: the transport read %d B, the socket %d B", nc.RxBytes, sock.RxBytes)
+	}
+	var drops uint64
+	for d, n := range nc.Drops {
+		if netcode.Drop(d) != netcode.DropSession {
+			drops += n
+		}
+	}
+	if drops != 0 {
+		t.Errorf("the transport dropped datagrams for reasons other than a closed session: %v", nc.Drops)
+	}
+	out, in := byType(r.ByTypeOut), byType(r.ByTypeIn)
+	for ty := netcode.TypeRequest; ty <= netcode.TypeKeepalive; ty++ {
+		if got, want := out[ty.String()], nc.TxByType[ty]; got != want {
+			t.Errorf("out %s: pcapbw %d packets, transport %d", ty, got, want)
+		}
+		want := nc.RxByType[ty]
+		if ty == netcode.TypeDisconnect {
+			want += nc.Drops[netcode.DropSession]
+		}
+		if got := in[ty.String()]; got != want {
+			t.Errorf("in %s: pcapbw %d packets, transport accepted+dropped %d", ty, got, want)
+		}
+	}
+	if got, want := in[netcode.TypeDisconnect.String()], 3*uint64(rep.Clients); got != want {
+		t.Errorf("in: %d disconnects, want 3 from each of %d bots", got, rep.Clients)
+	}
+	if n := out[bw.TypeNonFlotilla] + in[bw.TypeNonFlotilla] + out[bw.TypeCut] + in[bw.TypeCut]; n != 0 {
+		t.Errorf("%d packets of the run are not Flotilla datagrams", n)
+	}
+	// One flow per bot and direction, all to the one server address.
+	if len(r.Clients) != 2*rep.Clients {
+		t.Errorf("%d flows, want %d (a bot in each direction)", len(r.Clients), 2*rep.Clients)
+	}
+	for _, fl := range r.Clients {
+		if fl.Server != room.LocalAddr() {
+			t.Errorf("flow %v ↔ %v: server is not %v", fl.Server, fl.Client, room.LocalAddr())
+		}
+	}
+	// Frame bytes on loopback (tcpdump writes Ethernet framing for lo):
+	// 14 B Ethernet + 20 B IPv4 + 8 B UDP on every datagram.
+	if got, want := r.Total.FrameBytes, r.Total.UDPPayloadBytes+42*r.Total.Packets; got != want {
+		t.Errorf("frame bytes %d, want payload + 42 B a packet = %d", got, want)
+	}
+}
+
+// byType maps a by-type list to packet counts.
+func byType(ts []bw.TypeCounts) map[string]uint64 {
+	m := make(map[string]uint64, len(ts))
+	for _, tc := range ts {
+		m[tc.Type] = tc.Packets
+	}
+	return m
+}
+
+func waitFor(t *testing.T, limit time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not reached within %v", limit)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// startTcpdump starts tcpdump writing loopback packets that match filter
+// to file, and waits until it captures. The returned stop ends it and
+// returns how many packets it says it captured; it fails the test if the
+// kernel dropped any.
+func startTcpdump(t *testing.T, tcpdump, file, filter string) (stop func() uint64) {
+	t.Helper()
+	// --immediate-mode hands each packet to tcpdump as it comes (without
+	// it, packets wait in the kernel for a block to fill or a timeout, and
+	// those still waiting at SIGINT are never written); -U writes each
+	// packet to the file as it comes; -Z root keeps tcpdump from dropping
+	// to its own user, who could not write into the test's directory; -B
+	// is the kernel buffer in KiB. In immediate mode the buffer is a ring
+	// of snap-length slots: at the default 262,144 bytes 8 MiB holds 32
+	// packets and one tick's burst of snapshots overflows it, so -s cuts
+	// the slots to 2,048 bytes (a Flotilla datagram is at most 1,200).
+	cmd := exec.Command(tcpdump, "-i", "lo", "-n", "--immediate-mode", "-U", "-Z", "root", "-B", "8192", "-s", "2048", "-w", file, filter)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("tcpdump: %v", err)
+	}
+	lines := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var said []string
+	timeout := time.After(10 * time.Second)
+	for listening := false; !listening; {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				err := cmd.Wait()
+				t.Fatalf("tcpdump stopped before it captured (%v): %s (capturing on lo needs root or CAP_NET_RAW)", err, strings.Join(said, "; "))
+			}
+			said = append(said, l)
+			listening = strings.Contains(l, "listening on")
+		case <-timeout:
+			cmd.Process.Kill()
+			t.Fatalf("tcpdump did not start capturing within 10 s: %s", strings.Join(said, "; "))
+		}
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return func() uint64 {
+		stopped = true
+		// Give tcpdump a moment to read the last packets from the kernel.
+		time.Sleep(300 * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGINT)
+		for l := range lines {
+			said = append(said, l)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("tcpdump: %v: %s", err, strings.Join(said, "; "))
+		}
+		captured, dropped, err := tcpdumpCounts(said)
+		if err != nil {
+			t.Fatalf("%v: %s", err, strings.Join(said, "; "))
+		}
+		if dropped != 0 {
+			t.Fatalf("the kernel dropped %d packets before tcpdump read them: the capture is incomplete (%s)", dropped, strings.Join(said, "; "))
+		}
+		return captured
+	}
+}
+
+var (
+	capturedRe = regexp.MustCompile(`^(\d+) packets? captured`)
+	droppedRe  = regexp.MustCompile(`^(\d+) packets? dropped by kernel`)
+)
+
+// tcpdumpCounts reads tcpdump's closing lines.
+func tcpdumpCounts(lines []string) (captured, dropped uint64, err error) {
+	var haveC, haveD bool
+	for _, l := range lines {
+		if m := capturedRe.FindStringSubmatch(l); m != nil {
+			captured, _ = strconv.ParseUint(m[1], 10, 64)
+			haveC = true
+		}
+		if m := droppedRe.FindStringSubmatch(l); m != nil {
+			dropped, _ = strconv.ParseUint(m[1], 10, 64)
+			haveD = true
+		}
+	}
+	if !haveC || !haveD {
+		return 0, 0, fmt.Errorf("tcpdump did not report its counts")
+	}
+	return captured, dropped, nil
+}
