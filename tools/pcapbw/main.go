@@ -2,7 +2,7 @@
 // server's traffic and says where every byte went: per direction, per packet
 // type, per client and per second.
 //
-//	tcpdump -i lo -w run.pcap -U -Z root udp port 7777
+//	tcpdump -i lo -n --immediate-mode -U -Z root -B 8192 -s 2048 -w run.pcap udp port 7777
 //	go run ./tools/pcapbw -r run.pcap -port 7777 -plot run.svg
 //
 // It prints a plain-text report on stdout, or with -json the bw.Report as one
@@ -228,9 +228,11 @@ warning on stderr names the damage); 2 bad flags.
 
 examples:
   tcpdump -i lo -w run.pcap udp port 7777
-  tcpdump -i lo -w run.pcap -U -Z root udp port 7777
-      (-U writes each packet at once; -Z root because Debian's tcpdump
-      drops privileges and cannot write into a root-owned directory)
+  tcpdump -i lo -n --immediate-mode -U -Z root -B 8192 -s 2048 -w run.pcap udp port 7777
+      (nothing waits in the kernel at the end, and the kernel's ring of
+      2,048-byte slots holds a tick's burst; -U writes each packet at once;
+      -Z root because Debian's tcpdump drops privileges and cannot write
+      into a root-owned directory; check "0 packets dropped by kernel")
   pcapbw -r run.pcap -port 7777
   pcapbw -r run.pcap -port 7777,7778 -json > run.json
   pcapbw -r run.pcap -port 7777 -csv -plot run.svg > clients.csv
