@@ -4,8 +4,9 @@
 # capture next to the server's own socket counters.
 #
 #   BOTS      in-process bots (default 50)
-#   DURATION  how long the server runs (default 10s; the bots stop 3 s
-#             before the end, so the room reads their goodbyes)
+#   DURATION  how long the server runs, whole seconds over 6 (default 10s;
+#             the bots stop 3 s before the end, so the room reads their
+#             goodbyes and counts everything the capture holds)
 #   OUT       where the capture, logs and chart go (default ./capture)
 #
 # Needs tcpdump and the right to capture on lo (root or CAP_NET_RAW).
@@ -20,6 +21,12 @@ PORT=7777
 # sees this run's traffic only, and no other server shares the port.
 HOST=127.$((64 + RANDOM % 64)).$((RANDOM % 256)).$((1 + RANDOM % 254))
 
+# The binary shortens the bots' run by 3 s only when -duration is over 6 s;
+# with less, bots still send as the room stops and the counts cannot agree.
+if ! [[ $DURATION =~ ^([0-9]+)s$ ]] || (( BASH_REMATCH[1] <= 6 )); then
+	echo "capture: DURATION=$DURATION: give whole seconds over 6, such as 10s" >&2
+	exit 2
+fi
 command -v tcpdump >/dev/null || { echo "capture: tcpdump not found (apt-get install tcpdump)" >&2; exit 1; }
 mkdir -p "$OUT"
 go build -o "$OUT/flotilla" ./server/cmd/flotilla
@@ -29,7 +36,8 @@ go build -o "$OUT/pcapbw" ./tools/pcapbw
 # at the end; -s 2048: in immediate mode the kernel buffer (-B, KiB) is a ring
 # of snap-length slots, and at the default 262,144 B it holds 32 packets, too
 # few for a tick's burst (a Flotilla datagram is at most 1,200 B); -Z root:
-# Debian's tcpdump otherwise drops to a user that may not write into $OUT.
+# keeps Debian's tcpdump from switching to its unprivileged user, who may not
+# be allowed to write into $OUT.
 tcpdump -i lo -n --immediate-mode -U -Z root -B 8192 -s 2048 -w "$OUT/run.pcap" "udp and host $HOST" 2>"$OUT/tcpdump.log" &
 TCPDUMP=$!
 trap 'kill $TCPDUMP 2>/dev/null || true' EXIT
@@ -41,13 +49,21 @@ done
 grep -q 'listening on' "$OUT/tcpdump.log" || { echo "capture: tcpdump did not start" >&2; exit 1; }
 
 echo "== server $HOST:$PORT, $BOTS bots, $DURATION (log: $OUT/server.log)"
-"$OUT/flotilla" -listen "$HOST:$PORT" -admin "" -bots "$BOTS" -duration "$DURATION" 2>"$OUT/server.log" >"$OUT/bots.json"
+if ! "$OUT/flotilla" -listen "$HOST:$PORT" -admin "" -bots "$BOTS" -duration "$DURATION" 2>"$OUT/server.log" >"$OUT/bots.json"; then
+	echo "capture: the server failed; the end of $OUT/server.log:" >&2
+	tail -n 20 "$OUT/server.log" >&2
+	exit 1
+fi
 sleep 0.3
 kill -INT $TCPDUMP
 wait $TCPDUMP || true
 trap - EXIT
 echo "== tcpdump"
 grep -E 'packets? (captured|received|dropped)' "$OUT/tcpdump.log"
+if ! grep -q '^0 packets dropped by kernel' "$OUT/tcpdump.log"; then
+	echo "capture: the kernel dropped packets before tcpdump read them; the capture is incomplete" >&2
+	exit 1
+fi
 
 echo "== pcapbw -r $OUT/run.pcap -port $PORT -plot $OUT/bandwidth.svg"
 "$OUT/pcapbw" -r "$OUT/run.pcap" -port "$PORT" -plot "$OUT/bandwidth.svg"
@@ -72,5 +88,6 @@ for name, cap, s in rows:
     print(f"{name}  pcapbw {cap:>12,}  server {s:>12,}  {'equal' if cap == s else 'DIFFERENT'}")
 if srv["udp_rx_dropped"] or srv["udp_tx_dropped"]:
     print(f"the socket dropped rx {srv['udp_rx_dropped']} tx {srv['udp_tx_dropped']} datagrams")
+sys.exit(0 if all(cap == s for _, cap, s in rows) else 1)
 PY
 fi

@@ -195,8 +195,9 @@ Two byte measures are counted and never mixed:
   UDP payload bytes  what the application wrote to its socket (the UDP
                      length minus its 8-byte header): the figure Flotilla's
                      own counters use (netcode.Stats.TxBytes).
-  frame bytes        the whole link-layer frame as captured on the wire
-                     (its original length), incl. link, IP and UDP headers.
+  frame bytes        the record's original length in the capture: the frame
+                     with the capture's own link header (Ethernet, Linux
+                     cooked, loopback), IP and UDP headers.
 
 flags:
   -r FILE            the capture to read; - reads stdin (required)
@@ -227,12 +228,11 @@ was damaged part-way (the report of what was read is still printed, and a
 warning on stderr names the damage); 2 bad flags.
 
 examples:
-  tcpdump -i lo -w run.pcap udp port 7777
   tcpdump -i lo -n --immediate-mode -U -Z root -B 8192 -s 2048 -w run.pcap udp port 7777
       (nothing waits in the kernel at the end, and the kernel's ring of
       2,048-byte slots holds a tick's burst; -U writes each packet at once;
-      -Z root because Debian's tcpdump drops privileges and cannot write
-      into a root-owned directory; check "0 packets dropped by kernel")
+      -Z root keeps Debian's tcpdump from switching to its unprivileged
+      user; check "0 packets dropped by kernel" when it stops)
   pcapbw -r run.pcap -port 7777
   pcapbw -r run.pcap -port 7777,7778 -json > run.json
   pcapbw -r run.pcap -port 7777 -csv -plot run.svg > clients.csv

@@ -67,7 +67,7 @@ func TestHelp(t *testing.T) {
 		}
 		help := out.String()
 		for _, want := range []string{"-r FILE", "-port P", "-max-flows", "-max-seconds", "-json", "-csv", "-plot",
-			"UDP payload bytes", "frame bytes", "link, IP and UDP headers", "tcpdump -i lo -w run.pcap udp port 7777",
+			"UDP payload bytes", "frame bytes", "link header", "--immediate-mode", "-s 2048 -w run.pcap udp port 7777",
 			"Exit status"} {
 			if !strings.Contains(help, want) {
 				t.Errorf("%s: help lacks %q", arg, want)

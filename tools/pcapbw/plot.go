@@ -88,7 +88,7 @@ func plotSVG(r *bw.Report, name string) []byte {
 	fmt.Fprintf(&b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%s\" stroke=\"#444\"/>\n", marginL, marginT, marginL, base)
 	xLabel := "time since the capture's first record"
 	if r.Capture.Records > 0 {
-		xLabel += " (" + stamp(r.Capture.First) + ")"
+		xLabel += " (" + stamp(r.Capture.Origin) + ")"
 	}
 	if k > 1 {
 		xLabel += fmt.Sprintf("; each point is %d s: solid = busiest second, dashed = mean", k)

@@ -86,7 +86,7 @@ func (d svgDoc) hasText(sub string) bool {
 // seriesReport has n seconds of series, in growing linearly and out
 // constant.
 func seriesReport(n int) *bw.Report {
-	r := &bw.Report{Capture: bw.Capture{Records: uint64(n), First: t0, Last: t0}, Ports: []uint16{7777, 7778}}
+	r := &bw.Report{Capture: bw.Capture{Records: uint64(n), First: t0, Origin: t0, Last: t0}, Ports: []uint16{7777, 7778}}
 	for i := range n {
 		r.SeriesIn = append(r.SeriesIn, bw.Counts{Packets: 1, UDPPayloadBytes: uint64(100 * i)})
 		r.SeriesOut = append(r.SeriesOut, bw.Counts{Packets: 1, UDPPayloadBytes: 5000})
@@ -142,7 +142,7 @@ func TestPlotEmptyAndSingle(t *testing.T) {
 	if len(doc.polylines) != 0 || doc.circles != 0 || !doc.hasText("no packets") {
 		t.Errorf("empty: %+v", doc)
 	}
-	r := &bw.Report{Capture: bw.Capture{Records: 1, First: t0, Last: t0}, Ports: []uint16{7777},
+	r := &bw.Report{Capture: bw.Capture{Records: 1, First: t0, Origin: t0, Last: t0}, Ports: []uint16{7777},
 		SeriesIn: []bw.Counts{{Packets: 1, UDPPayloadBytes: 1200}}}
 	doc = parseSVG(t, plotSVG(r, "one.pcap"))
 	// SeriesOut is shorter: its missing second counts as zero.

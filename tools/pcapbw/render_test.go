@@ -24,7 +24,7 @@ func sampleReport() *bw.Report {
 	v6 := netip.MustParseAddrPort("[2001:db8::5]:40000")
 	return &bw.Report{
 		Capture: bw.Capture{Format: "pcapng", LinkTypes: []string{"Ethernet"}, Records: 1010,
-			First: t0, Last: t0.Add(10 * time.Second)},
+			First: t0, Origin: t0, Last: t0.Add(10 * time.Second)},
 		Ports:   []uint16{7777},
 		Total:   bw.Counts{Packets: 1000, UDPPayloadBytes: 123456789012, FrameBytes: 123456831012},
 		In:      bw.Counts{Packets: 400, UDPPayloadBytes: 20000, FrameBytes: 36800},

@@ -1,7 +1,9 @@
 package bw
 
 import (
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket/layers"
 )
@@ -65,9 +67,47 @@ func TestMaxFlowsAndSeconds(t *testing.T) {
 func TestFarTimestamp(t *testing.T) {
 	d := ethUDP(t, client1, server, keepalive, false)
 	rep := analyze(t, pcapFile(t, layers.LinkTypeEthernet, false,
-		rec{ts: at(0), data: d}, rec{ts: at(365 * 24 * 3600 * 1000), data: d}),
+		rec{ts: at(0), data: d}, rec{ts: t0.Add(365 * 24 * time.Hour), data: d}),
 		Options{Ports: []uint16{7777}})
 	if len(rep.SeriesIn) != 1 || rep.Overflow != 1 || rep.Total.Packets != 2 || rep.Clients[0].Packets != 2 {
 		t.Errorf("%d seconds, overflow %d, total %+v", len(rep.SeriesIn), rep.Overflow, rep.Total)
+	}
+}
+
+// TestRecordsFarApart puts records 2.4·10⁹ s apart (more than 2³¹, and
+// within pcap's 32-bit seconds): the second is computed in 64 bits and
+// lands in overflow, also where int is 32 bits.
+func TestRecordsFarApart(t *testing.T) {
+	d := ethUDP(t, client1, server, keepalive, false)
+	rep := analyze(t, pcapFile(t, layers.LinkTypeEthernet, false,
+		rec{ts: t0, data: d}, rec{ts: t0.Add(2_400_000_000 * time.Second), data: d}),
+		Options{Ports: []uint16{7777}})
+	if len(rep.SeriesIn) != 1 || rep.Overflow != 1 || rep.Total.Packets != 2 {
+		t.Errorf("%d seconds, overflow %d, total %+v", len(rep.SeriesIn), rep.Overflow, rep.Total)
+	}
+}
+
+// TestSeriesOutOfOrder gives one flow its seconds in reverse order, each
+// second twice: the flow's series comes out ascending with one entry a
+// second, the same as for the records in order.
+func TestSeriesOutOfOrder(t *testing.T) {
+	d := ethUDP(t, client1, server, keepalive, false)
+	const seconds = 500
+	var fwd, rev []rec
+	for s := range seconds {
+		for range 2 {
+			fwd = append(fwd, rec{ts: at(s * 1000), data: d})
+		}
+	}
+	// The first record fixes second 0; the rest come newest first.
+	rev = append(rev, fwd[0])
+	for i := len(fwd) - 1; i > 0; i-- {
+		rev = append(rev, fwd[i])
+	}
+	o := Options{Ports: []uint16{7777}}
+	want := analyze(t, pcapFile(t, layers.LinkTypeEthernet, false, fwd...), o).Clients[0].Series
+	got := analyze(t, pcapFile(t, layers.LinkTypeEthernet, false, rev...), o).Clients[0].Series
+	if len(want) != seconds || !slices.Equal(got, want) {
+		t.Errorf("reversed: %d seconds, first %v; in order: %d seconds", len(got), got[:min(3, len(got))], len(want))
 	}
 }

@@ -12,6 +12,7 @@ func (a *analyzer) report(format string, ports []uint16) *Report {
 			LinkTypes: nonNil(a.links.names),
 			Records:   a.records,
 			First:     a.first,
+			Origin:    a.origin,
 			Last:      a.last,
 		},
 		Ports:     ports,
@@ -41,6 +42,7 @@ func (a *analyzer) report(format string, ports []uint16) *Report {
 	})
 	for i := range a.flows {
 		f := &a.flows[i]
+		f.compact()
 		r.Clients = append(r.Clients, Flow{
 			Server:    f.key.server,
 			Client:    f.key.client,

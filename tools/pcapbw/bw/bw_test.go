@@ -47,7 +47,7 @@ func sessionReport(recs []rec, format string) *Report {
 	total := in
 	total.Merge(out)
 	return &Report{
-		Capture: Capture{Format: format, LinkTypes: []string{"Ethernet"}, Records: 15, First: at(100), Last: at(3300)},
+		Capture: Capture{Format: format, LinkTypes: []string{"Ethernet"}, Records: 15, First: at(100), Origin: at(100), Last: at(3300)},
 		Ports:   []uint16{7777},
 		Total:   total,
 		In:      in,
@@ -256,7 +256,7 @@ func TestEmptyCaptureJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const want = `{"capture":{"format":"pcap","link_types":[],"records":0,"first":"0001-01-01T00:00:00Z","last":"0001-01-01T00:00:00Z"},` +
+	const want = `{"capture":{"format":"pcap","link_types":[],"records":0,"first":"0001-01-01T00:00:00Z","origin":"0001-01-01T00:00:00Z","last":"0001-01-01T00:00:00Z"},` +
 		`"ports":[7777],"total":{"packets":0,"udp_payload_bytes":0,"frame_bytes":0},` +
 		`"in":{"packets":0,"udp_payload_bytes":0,"frame_bytes":0},"out":{"packets":0,"udp_payload_bytes":0,"frame_bytes":0},` +
 		`"size_in":{"p50":0,"p99":0,"max":0},"size_out":{"p50":0,"p99":0,"max":0},` +

@@ -23,7 +23,9 @@ type flow struct {
 	sizes       sizeHist
 	first, last time.Time // zero until a packet with a timestamp
 	byType      [numKinds]Counts
-	series      []Second // sparse, T ascending
+	series      []Second // sparse, T ascending unless unsorted > 0
+	unsorted    int      // entries appended out of order since the last compact
+	merged      int      // entries after the last compact
 }
 
 // direction is what one direction adds up to.
@@ -126,7 +128,10 @@ func (a *analyzer) second(ts time.Time, stamped bool) int {
 	if ts.Before(a.origin) {
 		return 0
 	}
-	return int(ts.Sub(a.origin) / time.Second)
+	// In 64 bits, clamped: records can be 2³² s apart, more than an int
+	// holds on 32-bit platforms. Anything at or past maxSeconds is
+	// overflow, whatever its exact second.
+	return int(min(int64(ts.Sub(a.origin)/time.Second), int64(a.maxSeconds)))
 }
 
 func (a *analyzer) skip(why reason) {
@@ -206,20 +211,44 @@ func (a *analyzer) growSeries(n int) {
 }
 
 // addSecond adds a packet to second sec of the flow's sparse series.
-// Records mostly come in time order, so the last entry is checked first.
+// Records mostly come in time order, so the last entry is checked first. A
+// record earlier than the last entry is appended out of order and merged
+// later (compact), so that a capture in reverse order costs O(n log n),
+// not O(n²).
 func (f *flow) addSecond(sec, size, frame int) {
 	n := len(f.series)
-	switch {
-	case n > 0 && f.series[n-1].T == sec:
+	if n > 0 && f.series[n-1].T == sec {
 		f.series[n-1].Add(size, frame)
-	case n == 0 || f.series[n-1].T < sec:
-		f.series = append(f.series, Second{T: sec})
-		f.series[n].Add(size, frame)
-	default:
-		i, found := slices.BinarySearchFunc(f.series, sec, func(s Second, t int) int { return cmp.Compare(s.T, t) })
-		if !found {
-			f.series = slices.Insert(f.series, i, Second{T: sec})
-		}
-		f.series[i].Add(size, frame)
+		return
 	}
+	if n > 0 && f.series[n-1].T > sec {
+		f.unsorted++
+	}
+	f.series = append(f.series, Second{T: sec})
+	f.series[n].Add(size, frame)
+	// Merge once the entries appended out of order are as many as those
+	// merged before them (plus slack): each merge at least halves the
+	// entries, so memory stays within twice the distinct seconds.
+	if f.unsorted > 0 && len(f.series) > 2*f.merged+64 {
+		f.compact()
+	}
+}
+
+// compact sorts the series by second and merges entries of one second.
+func (f *flow) compact() {
+	if f.unsorted == 0 {
+		return
+	}
+	slices.SortStableFunc(f.series, func(a, b Second) int { return cmp.Compare(a.T, b.T) })
+	out := f.series[:1]
+	for _, s := range f.series[1:] {
+		if last := &out[len(out)-1]; last.T == s.T {
+			last.Merge(s.Counts)
+		} else {
+			out = append(out, s)
+		}
+	}
+	f.series = out
+	f.merged = len(out)
+	f.unsorted = 0
 }

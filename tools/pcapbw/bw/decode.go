@@ -39,8 +39,6 @@ type datagram struct {
 type decoder struct {
 	eth  layers.Ethernet
 	vlan layers.Dot1Q
-	sll  layers.LinuxSLL
-	sll2 layers.LinuxSLL2
 	loop layers.Loopback
 	ip4  layers.IPv4
 	ip6  layers.IPv6
@@ -91,21 +89,22 @@ func (d *decoder) decode(k linkKind, data []byte, cut bool) (g datagram, why rea
 		}
 		ip, v4, why = d.ethertype(d.eth.EthernetType, d.eth.Payload, cut)
 	case linkSLL:
+		// Linux cooked v1: packet type, ARPHRD type, address length, 8
+		// address bytes (a longer address is cut to 8, so its length
+		// field may exceed 8), protocol. Read at fixed offsets:
+		// gopacket refuses address lengths over 8.
 		if len(data) < sllHeader {
 			return g, short(cut)
 		}
-		if d.sll.DecodeFromBytes(data, gopacket.NilDecodeFeedback) != nil {
-			return g, reasonMalformed
-		}
-		ip, v4, why = d.ethertype(d.sll.EthernetType, d.sll.Payload, cut)
+		ip, v4, why = d.ethertype(layers.EthernetType(binary.BigEndian.Uint16(data[14:])), data[sllHeader:], cut)
 	case linkSLL2:
+		// Linux cooked v2: protocol first, then reserved, interface
+		// index, ARPHRD type, packet type, address length and 8 address
+		// bytes, as in v1.
 		if len(data) < sll2Header {
 			return g, short(cut)
 		}
-		if d.sll2.DecodeFromBytes(data, gopacket.NilDecodeFeedback) != nil {
-			return g, reasonMalformed
-		}
-		ip, v4, why = d.ethertype(d.sll2.ProtocolType, d.sll2.Payload, cut)
+		ip, v4, why = d.ethertype(layers.EthernetType(binary.BigEndian.Uint16(data)), data[sll2Header:], cut)
 	case linkLoopback:
 		if len(data) < loopbackHeader {
 			return g, short(cut)

@@ -158,8 +158,8 @@ func TestMalformed(t *testing.T) {
 	versionSix[ipAt] = 0x65
 	ihlFour := slices.Clone(frame)
 	ihlFour[ipAt] = 0x44
-	badSLL := slices.Concat(sllHead(layers.EthernetTypeIPv4), ipUDP(t, client1, server, keepalive))
-	badSLL[5] = 9 // address length beyond the 8-byte field
+	longSLL := slices.Concat(sllHead(layers.EthernetTypeIPv4), ipUDP(t, client1, server, keepalive))
+	longSLL[5] = 20 // an address longer than the field: its first 8 bytes are there
 	for _, tt := range []struct {
 		name string
 		lt   layers.LinkType
@@ -181,7 +181,7 @@ func TestMalformed(t *testing.T) {
 		{"cut after IPv4", layers.LinkTypeEthernet, rec{data: frame[:udpAt], orig: len(frame)}, truncated},
 		{"whole record ends after IPv4", layers.LinkTypeEthernet, rec{data: frame[:udpAt]}, malformed},
 		{"cut in a VLAN tag", layers.LinkTypeEthernet, rec{data: ethUDP(t, client1, server, big, true)[:16], orig: 200}, truncated},
-		{"SLL address length 9", layers.LinkTypeLinuxSLL, rec{data: badSLL}, malformed},
+		{"SLL address length 20", layers.LinkTypeLinuxSLL, rec{data: longSLL}, counted},
 		{"loopback family 256", layers.LinkTypeNull, rec{data: slices.Concat([]byte{0, 1, 0, 0}, frame[ipAt:])}, malformed},
 		{"IPv6 length 0", layers.LinkTypeRaw, rec{data: func() []byte {
 			b := ipUDP(t, client6, server6, keepalive)

@@ -15,7 +15,7 @@
 //     what the application handed to its socket and what Flotilla's own
 //     counters count. It comes from the header, so a record the snap length
 //     cut still counts its true size.
-//   - Frame bytes: the record's original length on the wire, link-layer
+//   - Frame bytes: the record's original length, the capture's link-layer
 //     header included (the captured length when a damaged record claims an
 //     original length shorter than what it holds).
 //
@@ -67,8 +67,8 @@
 //
 // Capture.First and Capture.Last are the earliest and latest timestamps of
 // all records. The per-second series count from the timestamp of the first
-// record: second s holds the packets stamped in [t0+s s, t0+s+1 s). That is
-// Capture.First unless a later record carries an earlier timestamp, which
+// record (Capture.Origin): second s holds the packets stamped in
+// [t0+s s, t0+s+1 s). That is Capture.First unless a later record carries an earlier timestamp, which
 // happens when a multi-interface pcapng interleaves its interfaces out of
 // order; such a record counts in second 0. A record without a timestamp (a
 // pcapng Simple Packet Block, or a timestamp outside the years 0 to 9999,
@@ -77,12 +77,17 @@
 //
 // # Bounds
 //
-// Memory is bounded by Options: at most MaxFlows flows (default 65,536) and
+// Options bound what is kept: at most MaxFlows flows (default 65,536) and
 // MaxSeconds seconds of series (default 86,400). A packet beyond either is
 // still in Total, In, Out and the by-type counts, and is counted once in
 // Report.Overflow. Sizes are kept as a count per distinct payload size (at
 // most 65,528 of them per flow), so the quantiles are exact. A flow's series
-// costs one entry per second in which it had packets.
+// costs one entry per second in which it had packets. So memory grows with
+// the input's distinct flows, seconds and sizes, never with its packets, up
+// to those limits; the limits together are far more than a machine holds
+// (every flow active every second of a day), so a hostile capture is bounded
+// in practice by its own size: each kept entry needed a record. Records out
+// of time order cost O(log n) each, not O(n).
 //
 // # Damage
 //

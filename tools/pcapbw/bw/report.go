@@ -28,8 +28,10 @@ func (d Direction) MarshalText() ([]byte, error) { return []byte(d.String()), ni
 //   - UDPPayloadBytes is the UDP length field minus the 8-byte UDP header:
 //     the bytes the application handed to its socket, what Flotilla's own
 //     counters (netcode.Stats.TxBytes, batch.Stats.TxBytes) count.
-//   - FrameBytes is the link-layer frame as it was on the wire (the capture's
-//     original length): link header + IP header + UDP header + payload.
+//   - FrameBytes is the record's original length in the capture: the
+//     capture's link header (Ethernet, Linux cooked, loopback) + IP header
+//   - UDP header + payload. On loopback and cooked captures the link
+//     header is the capture's own, not something a wire carried.
 type Counts struct {
 	Packets         uint64 `json:"packets"`
 	UDPPayloadBytes uint64 `json:"udp_payload_bytes"`
@@ -122,7 +124,11 @@ type Capture struct {
 	LinkTypes []string  `json:"link_types"` // each link type seen, e.g. "Ethernet", "Linux SLL", "Null"
 	Records   uint64    `json:"records"`    // packet records read
 	First     time.Time `json:"first"`      // earliest timestamp read (zero without records)
-	Last      time.Time `json:"last"`       // latest timestamp read
+	// Origin is where second 0 of every series starts: the first
+	// record's timestamp in file order. It is First unless the records
+	// are out of time order.
+	Origin time.Time `json:"origin"`
+	Last   time.Time `json:"last"` // latest timestamp read
 	// Error says why reading stopped before the end of the file: a
 	// truncated last record or a damaged block. Everything before it is
 	// in the report. Empty when the whole file was read.
