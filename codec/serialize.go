@@ -121,7 +121,8 @@ func (c *Codec) serialize(s *Stream, base, v *View) {
 	if reading && !incremental {
 		sum64 = sc.entitySum(v)
 	} else if !reading {
-		sum64 = v.sum // recorded by plan
+		c.sumOf(base, v)
+		sum64 = v.sum
 	}
 	events := sc.eventHash(v)
 	sum := uint32(events + sum64)

@@ -169,15 +169,22 @@ func (c *Codec) plan(base, v *View) error {
 	for ; j < len(old); j++ {
 		c.recs = append(c.recs, record{id: old[j].ID, op: opRemove, cur: -1, base: int32(j)})
 	}
-	if base == nil {
-		v.sum, v.sumOK = s.entitySum(v), true
-		return nil
-	}
-	if c.verify && base.sumOK && base.sum != s.entitySum(base) {
+	if base != nil && c.verify && base.sumOK && base.sum != s.entitySum(base) {
 		return fmt.Errorf("%w: baseline changed in place after its checksum was recorded", ErrView)
 	}
-	c.recordSum(base, v)
 	return nil
+}
+
+// sumOf records v's entity checksum in v, after plan: from base's record
+// and the planned records when base has one, else from scratch. The
+// encoder calls it only once the records are written, so an encoding that
+// overflows its buffer does not pay for hashing.
+func (c *Codec) sumOf(base, v *View) {
+	if base == nil {
+		v.sum, v.sumOK = c.schema.entitySum(v), true
+		return
+	}
+	c.recordSum(base, v)
 }
 
 // recordSum records v's entity checksum in v: from base's record and the

@@ -29,6 +29,12 @@ type client struct {
 
 	pending int // actions awaiting their frame
 	prio    []prioEntry
+	// lastFill is how far down its priority order the client's last
+	// prioritized snapshot looked: the next one sorts about twice that.
+	lastFill int
+	// crowded: the last prioritized snapshot left entities out, so the
+	// next one goes straight to the accumulator (see sendSnapshot).
+	crowded bool
 }
 
 // histSlot is one sent snapshot: the view the client will hold if it

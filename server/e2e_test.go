@@ -87,6 +87,9 @@ func TestBotsOverRealUDP(t *testing.T) {
 	}
 	t.Logf("room: %d full, %d delta, %d heartbeat, %d prioritized, %d shared encodings of %d, %d desync reports",
 		st.Fulls, st.Deltas, st.Heartbeats, st.Prioritized, st.EncodesShared, st.Encodes, st.DesyncReports)
+	if st.PriceMisses != 0 {
+		t.Errorf("%d prioritized views did not fit their price", st.PriceMisses)
+	}
 }
 
 // The same under the network simulator at 10% loss and 80 ms jitter, in

@@ -28,90 +28,251 @@ const ownShipWeight = 1 << 24
 // state and gain priority, so they come first next time. It returns the view
 // (one reference, owned by the caller) and its encoding, valid until the
 // next call.
+//
+// Sizes come from the codec's price list (codec.EntityBits, IDBits,
+// FrameBits), whose sum is exactly what the encoder writes: entities are
+// priced one by one in priority order until the room is full, so a crowd
+// of a thousand entities costs a price for the hundred or so that fit, one
+// exact sum over the view and one encoding, not repeated measurements of
+// the whole view.
 func (r *Room) prioritize(c *client, cur, base *view, room int) (*view, []byte) {
 	ents := cur.v.Entities
 	c.prio = r.accumulate(c, ents)
+	n := len(ents)
+	sc := &r.scratch
 	// Order of preference: highest priority first, then lower index (id).
 	// Keys sort ascending as (^acc, index).
-	keys := r.scratch.keys[:0]
+	keys := sc.keys[:0]
 	for i := range ents {
 		keys = append(keys, uint64(^c.prio[i].acc)<<32|uint64(i))
 	}
-	slices.Sort(keys)
-	r.scratch.keys = keys
-	order := r.scratch.order[:0]
-	for _, k := range keys {
-		order = append(order, int32(uint32(k)))
+	sc.keys = keys
+	// Only the front of the order is ever read in order: sort a prefix
+	// about twice what fit last time, and more only if the fill reaches
+	// its end.
+	sorted := sortFront(keys, 0, max(64, 2*c.lastFill))
+	if cap(sc.pick) < n {
+		sc.pick = make([]bool, n, 2*n)
+		sc.cost = make([]int32, n, 2*n)
+		sc.inBase = make([]int32, n, 2*n)
 	}
-	r.scratch.order = order
-	if cap(r.scratch.pick) < len(ents) {
-		r.scratch.pick = make([]bool, len(ents), 2*len(ents))
-	}
-	pick := r.scratch.pick[:len(ents)]
+	pick, cost, inBase := sc.pick[:n], sc.cost[:n], sc.inBase[:n]
+	clear(pick)
 
-	out := r.pool.get(r.frame)
 	var bv *codec.View
+	var be []codec.Entity
 	if base != nil {
-		bv = &base.v
+		bv, be = &base.v, base.v.Entities
+	}
+	delta := bv != nil
+	// Where each current entity is in the baseline (-1: not there).
+	j := 0
+	for i := range ents {
+		for j < len(be) && be[j].ID < ents[i].ID {
+			j++
+		}
+		inBase[i] = -1
+		if j < len(be) && be[j].ID == ents[i].ID {
+			inBase[i] = int32(j)
+			j++
+		}
 	}
 	roomBits := 8 * room
-	last := -1 // the k that out holds
-	measure := func(k int, events bool) int {
-		last = k
-		clear(pick)
-		for _, i := range order[:k] {
+	// Events ride along when they fit beside the removals alone.
+	events := r.priceView(ents, be, pick, cost, &cur.v) <= roomBits
+	evView := &cur.v
+	if !events {
+		evView = &sc.noEvents
+	}
+	// Fill: price entities in priority order, each with an id code of
+	// idGuess bits, until one does not fit; then sum exactly and go on
+	// with what is left, or give back the last picks if the guesses were
+	// short. The exact sum decides; a few rounds settle it.
+	const idGuess = 8
+	next := 0              // the next entity in priority order to consider
+	picked := sc.order[:0] // picks with a record, in the order they were made
+	total := r.priceView(ents, be, pick, cost, evView)
+	for round := 0; round < 16; round++ {
+		slack := roomBits - total
+		if slack < 0 {
+			// Give back the lowest-priority picks until their price covers
+			// the excess.
+			for slack < 0 && len(picked) > 0 {
+				i := picked[len(picked)-1]
+				picked = picked[:len(picked)-1]
+				pick[i] = false
+				slack += int(cost[i]) + idGuess
+			}
+			next = n // nothing more is added after giving back
+		} else {
+			for next < n {
+				if next == sorted {
+					sorted = sortFront(keys, sorted, 2*sorted)
+				}
+				i := int32(uint32(keys[next]))
+				b := (*codec.Entity)(nil)
+				if inBase[i] >= 0 {
+					b = &be[inBase[i]]
+				}
+				cost[i] = int32(r.codec.EntityBits(b, &ents[i], delta))
+				if cost[i] == 0 {
+					pick[i] = true // already up to date: free
+					next++
+					continue
+				}
+				if int(cost[i])+idGuess > slack {
+					break
+				}
+				slack -= int(cost[i]) + idGuess
+				pick[i] = true
+				picked = append(picked, i)
+				next++
+			}
+		}
+		total = r.priceView(ents, be, pick, cost, evView)
+		r.stats.measures.Add(1)
+		if total <= roomBits && (next == n || roomBits-total < int(cost[uint32(keys[next])])+idGuess) {
+			break
+		}
+	}
+	sc.order = picked
+	c.lastFill = next
+	if total > roomBits {
+		// Even with no entity brought up to date, the removals do not
+		// fit: skip this snapshot. The baseline ages until it can no
+		// longer be named, and the full snapshot that follows has no
+		// removals.
+		r.stats.prioritySkips.Add(1)
+		return nil, nil
+	}
+	// Entities the client already holds as they are cost nothing: mark
+	// them sent, so their priority starts over.
+	for _, k := range keys[next:] {
+		i := uint32(k)
+		if b := inBase[i]; b >= 0 && !pick[i] && sameState(&be[b], &ents[i]) {
 			pick[i] = true
 		}
-		r.partial(&out.v, bv, &cur.v, pick, events)
-		bits, err := r.codec.MeasureDelta(bv, &out.v)
-		if err != nil {
-			panic("server: measuring a prioritized view: " + err.Error())
-		}
-		r.stats.measures.Add(1)
-		return bits
 	}
-	// The largest k that fits. Each measurement costs a pass over the view,
-	// so k is first guessed from the bits per entity of the last
-	// measurement (a few passes), and only then bisected.
-	events := measure(0, true) <= roomBits
-	lo, hi := 0, len(order) // measure(lo) fits; measure(hi+1) does not
-	k, bits := len(order), 0
-	for range 4 {
-		bits = measure(k, events)
-		if bits <= roomBits {
-			lo = k
-			break
-		}
-		hi = k - 1
-		next := int(int64(k) * int64(roomBits) / int64(bits) * 15 / 16)
-		if next <= lo {
-			break
-		}
-		k = next
-	}
-	for lo < hi && hi-lo > len(order)/32 {
-		mid := (lo + hi + 1) / 2
-		if measure(mid, events) <= roomBits {
-			lo = mid
+	deferred := 0
+	for i := range pick {
+		if pick[i] {
+			c.prio[i].acc = 0
 		} else {
-			hi = mid - 1
+			deferred++
 		}
-	}
-	if last != lo {
-		measure(lo, events)
-	}
-	for _, i := range order[:lo] {
-		c.prio[i].acc = 0
 	}
 	if !events {
 		r.stats.eventsDropped.Add(uint64(len(cur.v.Events)))
 	}
-	r.stats.entitiesDeferred.Add(uint64(len(order) - lo))
-	body, err := r.codec.AppendDelta(r.scratch.body[:0], bv, &out.v)
-	if err != nil {
-		panic("server: encoding a prioritized view: " + err.Error())
+	r.stats.entitiesDeferred.Add(uint64(deferred))
+	c.crowded = deferred > 0
+
+	out := r.pool.get(r.frame)
+	r.partial(&out.v, bv, &cur.v, pick, events)
+	body, err := r.codec.AppendDelta(sc.body[:0], bv, &out.v)
+	if err != nil || len(body) > room {
+		// The price list is exact (codec's TestPriceEqualsMeasure), so
+		// this does not happen; if it did, the client skips a snapshot
+		// and the miss is counted (tests require none).
+		r.stats.priceMisses.Add(1)
+		r.pool.release(out)
+		return nil, nil
 	}
 	return out, body
+}
+
+// sortFront sorts keys[from:to] in place so that it holds, in order, the
+// smallest keys of keys[from:] (keys[:from] is already sorted and smaller
+// than the rest), and returns the new sorted length, min(to, len(keys)).
+// It selects with quickselect and sorts only the selected part: a client
+// that can take a hundred entity updates of a thousand does not pay for
+// ordering the nine hundred it cannot.
+func sortFront(keys []uint64, from, to int) int {
+	to = min(to, len(keys))
+	if to <= from {
+		return from
+	}
+	rest := keys[from:]
+	k := to - from
+	lo, hi := 0, len(rest)-1
+	for lo < hi {
+		// Median of three as the pivot, then a Hoare partition.
+		mid := lo + (hi-lo)/2
+		if rest[mid] < rest[lo] {
+			rest[mid], rest[lo] = rest[lo], rest[mid]
+		}
+		if rest[hi] < rest[lo] {
+			rest[hi], rest[lo] = rest[lo], rest[hi]
+		}
+		if rest[hi] < rest[mid] {
+			rest[hi], rest[mid] = rest[mid], rest[hi]
+		}
+		pivot := rest[mid]
+		i, j := lo, hi
+		for i <= j {
+			for rest[i] < pivot {
+				i++
+			}
+			for rest[j] > pivot {
+				j--
+			}
+			if i <= j {
+				rest[i], rest[j] = rest[j], rest[i]
+				i++
+				j--
+			}
+		}
+		// rest[lo..j] ≤ pivot ≤ rest[i..hi]; between them, equal to it.
+		switch {
+		case k-1 <= j:
+			hi = j
+		case k-1 >= i:
+			lo = i
+		default:
+			lo = hi // the k-th smallest is in the middle: done
+		}
+	}
+	slices.Sort(rest[:k])
+	return to
+}
+
+// sameState reports whether the client holding b holds e as it is: same
+// kind, tier and values (then the delta needs no record for it).
+func sameState(b, e *codec.Entity) bool {
+	return b.Kind == e.Kind && b.LOD == e.LOD && b.V == e.V
+}
+
+// priceView is the exact size in bits of the snapshot that partial would
+// build from pick, against the baseline be: the removals (baseline entities
+// the view no longer has), the picked entities with a record (cost > 0, as
+// priced), the frame and evView's events. With no baseline (be empty) it
+// prices a full snapshot: no removals and no op codes (cost holds full
+// prices).
+func (r *Room) priceView(ents, be []codec.Entity, pick []bool, cost []int32, evView *codec.View) int {
+	bits, records, prev, j := 0, 0, int64(-1), 0
+	for i := range ents {
+		id := ents[i].ID
+		for j < len(be) && be[j].ID < id {
+			bits += codec.IDBits(be[j].ID, prev) + codec.RemoveBits
+			prev = int64(be[j].ID)
+			records++
+			j++
+		}
+		if j < len(be) && be[j].ID == id {
+			j++
+		}
+		if pick[i] && cost[i] > 0 {
+			bits += codec.IDBits(id, prev) + int(cost[i])
+			prev = int64(id)
+			records++
+		}
+	}
+	for ; j < len(be); j++ {
+		bits += codec.IDBits(be[j].ID, prev) + codec.RemoveBits
+		prev = int64(be[j].ID)
+		records++
+	}
+	return bits + r.codec.FrameBits(records, evView)
 }
 
 // accumulate returns c's priorities for the entities of ents (sorted by

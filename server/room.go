@@ -43,11 +43,14 @@ type Room struct {
 	pkt     []byte
 	msg     []byte
 	scratch struct {
-		order []int32
-		keys  []uint64
-		pick  []bool
-		prio  []prioEntry
-		body  []byte
+		order    []int32
+		keys     []uint64
+		pick     []bool
+		cost     []int32 // bits of each entity's record, as priced
+		inBase   []int32 // each entity's index in the baseline, or -1
+		noEvents codec.View
+		prio     []prioEntry
+		body     []byte
 	}
 
 	budgets chan budgetChange // from SetBudget, applied by Run

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -205,6 +206,43 @@ func TestIdleHeartbeat(t *testing.T) {
 		last := p.sizes[len(p.sizes)-1] - (netHeader)
 		if last > protocol.MaxHeartbeat {
 			t.Errorf("idle snapshot payload %d bytes, want ≤ %d", last, protocol.MaxHeartbeat)
+		}
+	})
+}
+
+// A tight budget in a crowd: most snapshots go through the priority
+// accumulator. Each is priced exactly (no miss), fills most of its room,
+// and rebuilds the server's view bit for bit (the probes check every
+// checksum).
+func TestPrioritizedSnapshotsFillAndRebuild(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const bps, hz = 2000, 20
+		s := startSimRoom(t, netsim.Config{Seed: 4, Latency: 20 * time.Millisecond}, Config{BytesPerSec: bps, SnapshotHz: hz})
+		s.addProbes(40, false)
+		s.run(4*time.Second, steer(s, 100))
+		s.run(time.Second, nil)
+		checkProbes(t, s)
+		st := s.room.Stats()
+		s.stop()
+		t.Logf("room: %d full, %d delta, %d heartbeat, %d prioritized, %d exact sums, %d deferred entities, %d skips, %d misses",
+			st.Fulls, st.Deltas, st.Heartbeats, st.Prioritized, st.Measures, st.Deferred, st.PrioritySkips, st.PriceMisses)
+		if st.Prioritized < (st.Fulls+st.Deltas)/2 {
+			t.Errorf("%d of %d snapshots prioritized: the budget should force most", st.Prioritized, st.Fulls+st.Deltas)
+		}
+		if st.PriceMisses != 0 {
+			t.Errorf("%d prioritized views did not fit their price", st.PriceMisses)
+		}
+		// The room each snapshot gets is about bps/hz bytes of UDP
+		// payload; the prioritized ones fill most of it.
+		var sizes []int
+		for _, p := range s.probes {
+			sizes = append(sizes, p.sizes[len(p.sizes)/2:]...)
+		}
+		slices.Sort(sizes)
+		p50 := sizes[len(sizes)/2]
+		t.Logf("snapshot datagrams p50 %d B of %d B a snapshot", p50, bps/hz)
+		if p50 < bps/hz*3/4 || p50 > bps/hz*2 {
+			t.Errorf("snapshot datagram p50 %d B, want most of the %d B a snapshot may take", p50, bps/hz)
 		}
 	})
 }

@@ -106,7 +106,16 @@ func (r *Room) sendSnapshot(c *client) {
 		head = protocol.SnapshotHead{Form: protocol.Delta, Back: back, Frame: r.frame - bs.frame}
 	}
 	cur := r.tileView(c.tile, c.lastSnap)
-	e, body := r.encode(cur, base)
+	var e encoding
+	var body []byte
+	if c.crowded && base != nil {
+		// Its last snapshot could not carry everything: go straight to the
+		// accumulator instead of encoding a whole view to learn it does
+		// not fit again. The accumulator clears the mark once all fits.
+		e.over = true
+	} else {
+		e, body = r.encode(cur, base)
+	}
 	sent := cur
 	switch {
 	case e.heartbeat:
@@ -114,6 +123,9 @@ func (r *Room) sendSnapshot(c *client) {
 		sent, body = base, nil
 	case e.over || maxHead+len(body) > room:
 		sent, body = r.prioritize(c, cur, base, room-maxHead)
+		if sent == nil {
+			return
+		}
 		r.stats.prioritized.Add(1)
 	}
 	pkt, ok := protocol.AppendSnapshotHead(r.pkt[:0], head)

@@ -17,6 +17,7 @@ type Stats struct {
 	fulls, deltas, heartbeats  atomic.Uint64
 	budgetSkips, prioritized   atomic.Uint64
 	measures                   atomic.Uint64
+	prioritySkips, priceMisses atomic.Uint64
 	entitiesDeferred           atomic.Uint64
 	eventsDropped              atomic.Uint64
 	encodes, encodeShared      atomic.Uint64
@@ -29,32 +30,37 @@ type Stats struct {
 
 // StatsSnapshot is a copy of the room's counters at one instant.
 type StatsSnapshot struct {
-	Clients         int64
-	LiveViews       int64  // views held by client histories and the tick's cache
-	Frame           uint64 // last stepped frame
-	Connects        uint64
-	Disconnects     uint64
-	Actions         uint64 // actions that reached their frame
-	Applied         uint64
-	Fizzled         uint64 // including those refused as busy
-	Busy            uint64 // fizzled at receipt: too many pending
-	Fulls           uint64 // snapshots sent whole
-	Deltas          uint64 // snapshots sent as a delta
-	Heartbeats      uint64 // snapshots that said "nothing changed"
-	BudgetSkips     uint64 // snapshots not sent: budget spent
-	Prioritized     uint64 // snapshots cut down by the priority accumulator
-	Measures        uint64 // size measurements the accumulator made
-	Deferred        uint64 // entity updates left out by it
-	EventsDropped   uint64 // combat events that did not fit
-	Encodes         uint64 // codec encodings made
-	EncodesShared   uint64 // sends that reused another client's encoding
-	ViewsBuilt      uint64
-	DesyncReports   uint64 // clients' checksum mismatch reports
-	DesyncPermanent uint64 // of which outlived the client's repair window
-	BadMessages     uint64 // client messages that broke the protocol
-	FramesSkipped   uint64 // frames dropped because the room fell behind
-	TickSeconds     HistogramSnapshot
-	SnapshotBytes   HistogramSnapshot // UDP payload bytes per snapshot datagram
+	Clients     int64
+	LiveViews   int64  // views held by client histories and the tick's cache
+	Frame       uint64 // last stepped frame
+	Connects    uint64
+	Disconnects uint64
+	Actions     uint64 // actions that reached their frame
+	Applied     uint64
+	Fizzled     uint64 // including those refused as busy
+	Busy        uint64 // fizzled at receipt: too many pending
+	Fulls       uint64 // snapshots sent whole
+	Deltas      uint64 // snapshots sent as a delta
+	Heartbeats  uint64 // snapshots that said "nothing changed"
+	BudgetSkips uint64 // snapshots not sent: budget spent
+	Prioritized uint64 // snapshots cut down by the priority accumulator
+	Measures    uint64 // exact size sums over a view the accumulator made
+	// PrioritySkips counts snapshots skipped because a baseline's
+	// removals alone did not fit the room; PriceMisses, prioritized views
+	// whose encoding did not fit what they were priced at (a bug: the
+	// codec's price list is exact). Both skip the client's snapshot.
+	PrioritySkips, PriceMisses uint64
+	Deferred                   uint64 // entity updates left out by it
+	EventsDropped              uint64 // combat events that did not fit
+	Encodes                    uint64 // codec encodings made
+	EncodesShared              uint64 // sends that reused another client's encoding
+	ViewsBuilt                 uint64
+	DesyncReports              uint64 // clients' checksum mismatch reports
+	DesyncPermanent            uint64 // of which outlived the client's repair window
+	BadMessages                uint64 // client messages that broke the protocol
+	FramesSkipped              uint64 // frames dropped because the room fell behind
+	TickSeconds                HistogramSnapshot
+	SnapshotBytes              HistogramSnapshot // UDP payload bytes per snapshot datagram
 }
 
 // Stats returns a copy of the room's counters. Safe from any goroutine.
@@ -66,6 +72,7 @@ func (r *Room) Stats() StatsSnapshot {
 		Actions: s.actions.Load(), Applied: s.applied.Load(), Fizzled: s.fizzled.Load(), Busy: s.busy.Load(),
 		Fulls: s.fulls.Load(), Deltas: s.deltas.Load(), Heartbeats: s.heartbeats.Load(),
 		BudgetSkips: s.budgetSkips.Load(), Prioritized: s.prioritized.Load(), Measures: s.measures.Load(),
+		PrioritySkips: s.prioritySkips.Load(), PriceMisses: s.priceMisses.Load(),
 		Deferred: s.entitiesDeferred.Load(), EventsDropped: s.eventsDropped.Load(),
 		Encodes: s.encodes.Load(), EncodesShared: s.encodeShared.Load(), ViewsBuilt: s.viewsBuilt.Load(),
 		DesyncReports: s.desyncReports.Load(), DesyncPermanent: s.desyncPermanent.Load(),

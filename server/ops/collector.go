@@ -25,6 +25,7 @@ type Collector struct {
 	snapshots, actions, actionsBusy    *prometheus.Desc
 	budgetSkips, prioritized, deferred *prometheus.Desc
 	eventsDropped                      *prometheus.Desc
+	prioritySkips, priceMisses         *prometheus.Desc
 	encodes, encodesShared             *prometheus.Desc
 	desyncs, desyncsPermanent          *prometheus.Desc
 	badMessages, framesSkipped         *prometheus.Desc
@@ -66,6 +67,8 @@ func NewCollector(room Room, socket func() batch.Stats) *Collector {
 		prioritized:   d("prioritized_snapshots_total", "Snapshots cut down by the priority accumulator to fit the client's budget."),
 		deferred:      d("deferred_entity_updates_total", "Entity updates the priority accumulator left out of a snapshot."),
 		eventsDropped: d("events_dropped_total", "Combat events that did not fit in a snapshot."),
+		prioritySkips: d("priority_skips_total", "Snapshots not sent because the baseline's removals alone did not fit the client's room."),
+		priceMisses:   d("price_misses_total", "Prioritized snapshots skipped because their encoding did not fit its price (a bug: should stay 0)."),
 		encodes:       d("encodes_total", "Snapshot encodings made."),
 		encodesShared: d("encodes_shared_total", "Snapshot sends that reused another client's encoding."),
 
@@ -86,7 +89,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		c.rxBytes, c.txBytes, c.rxPackets, c.txPackets, c.packetsByType,
 		c.drops, c.refused, c.connects, c.disconnects,
 		c.snapshots, c.actions, c.actionsBusy, c.budgetSkips, c.prioritized, c.deferred,
-		c.eventsDropped, c.encodes, c.encodesShared,
+		c.eventsDropped, c.prioritySkips, c.priceMisses, c.encodes, c.encodesShared,
 		c.desyncs, c.desyncsPermanent, c.badMessages, c.framesSkipped,
 	} {
 		ch <- d
@@ -140,6 +143,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.prioritized, s.Prioritized)
 	counter(c.deferred, s.Deferred)
 	counter(c.eventsDropped, s.EventsDropped)
+	counter(c.prioritySkips, s.PrioritySkips)
+	counter(c.priceMisses, s.PriceMisses)
 	counter(c.encodes, s.Encodes)
 	counter(c.encodesShared, s.EncodesShared)
 	counter(c.desyncs, s.DesyncReports)

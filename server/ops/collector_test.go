@@ -19,6 +19,7 @@ func distinctStats() (server.StatsSnapshot, netcode.Stats) {
 		Actions: 1000, Applied: 900, Fizzled: 100, Busy: 7,
 		Fulls: 11, Deltas: 12, Heartbeats: 13, BudgetSkips: 14, Prioritized: 15, Deferred: 16,
 		EventsDropped: 17, Encodes: 18, EncodesShared: 19, ViewsBuilt: 20,
+		PrioritySkips: 23, PriceMisses: 24,
 		DesyncReports: 3, DesyncPermanent: 1, BadMessages: 21, FramesSkipped: 22,
 		TickSeconds: server.HistogramSnapshot{
 			Bounds: []float64{0.001, 0.01, 0.1},
@@ -78,6 +79,8 @@ func TestCollectorExportsRoomCounters(t *testing.T) {
 		{"flotilla_prioritized_snapshots_total", nil, 15},
 		{"flotilla_deferred_entity_updates_total", nil, 16},
 		{"flotilla_events_dropped_total", nil, 17},
+		{"flotilla_priority_skips_total", nil, 23},
+		{"flotilla_price_misses_total", nil, 24},
 		{"flotilla_encodes_total", nil, 18},
 		{"flotilla_encodes_shared_total", nil, 19},
 		{"flotilla_desync_reports_total", nil, 3},
