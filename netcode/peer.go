@@ -223,12 +223,15 @@ func (p *peer) acked(seq uint16) {
 // sendDisconnect writes the disconnect packet several times: it is the last
 // word, and nothing resends it.
 func (p *peer) sendDisconnect(reason Reason) {
-	for range disconnectRedundancy {
+	for range DisconnectCopies {
 		writeDisconnect(p.ep, p.addr, p.id, reason, p.nonce)
 	}
 }
 
-const disconnectRedundancy = 3
+// DisconnectCopies is how many times an endpoint sends its disconnect
+// packet. The receiver acts on the first; the others find no session and
+// are dropped (DropSession).
+const DisconnectCopies = 3
 
 func writeDisconnect(ep *endpoint, addr netip.AddrPort, session uint32, reason Reason, nonce uint64) {
 	d := ep.slot(addr)

@@ -79,19 +79,20 @@ func (r *Room) prioritize(c *client, cur, base *view, room int) (*view, []byte) 
 	}
 	roomBits := 8 * room
 	// Events ride along when they fit beside the removals alone.
-	events := r.priceView(ents, be, pick, cost, &cur.v) <= roomBits
 	evView := &cur.v
+	total := r.priceView(ents, be, pick, cost, evView)
+	events := total <= roomBits
 	if !events {
 		evView = &sc.noEvents
+		total = r.priceView(ents, be, pick, cost, evView)
 	}
 	// Fill: price entities in priority order, each with an id code of
 	// idGuess bits, until one does not fit; then sum exactly and go on
 	// with what is left, or give back the last picks if the guesses were
 	// short. The exact sum decides; a few rounds settle it.
 	const idGuess = 8
-	next := 0              // the next entity in priority order to consider
-	picked := sc.order[:0] // picks with a record, in the order they were made
-	total := r.priceView(ents, be, pick, cost, evView)
+	next := 0               // the next entity in priority order to consider
+	picked := sc.picked[:0] // picks with a record, in the order they were made
 	for round := 0; round < 16; round++ {
 		slack := roomBits - total
 		if slack < 0 {
@@ -135,7 +136,7 @@ func (r *Room) prioritize(c *client, cur, base *view, room int) (*view, []byte) 
 			break
 		}
 	}
-	sc.order = picked
+	sc.picked = picked
 	c.lastFill = next
 	if total > roomBits {
 		// Even with no entity brought up to date, the removals do not

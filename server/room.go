@@ -43,7 +43,7 @@ type Room struct {
 	pkt     []byte
 	msg     []byte
 	scratch struct {
-		order    []int32
+		picked   []int32 // prioritize's picks with a record, in priority order
 		keys     []uint64
 		pick     []bool
 		cost     []int32 // bits of each entity's record, as priced

@@ -69,12 +69,12 @@ func captureRun(t *testing.T, tcpdump, kind string) {
 		t.Fatalf("%d of %d bots connected: %v", rep.Connected, rep.Clients, rep.Errors)
 	}
 	// The bots closed their sessions; let the room read all their
-	// goodbyes (each sends its disconnect three times, and the copies after
-	// the first name no session) before it stops, so nothing arrives that
-	// it does not count.
+	// goodbyes (each sends netcode.DisconnectCopies; the copies after the
+	// first name no session) before it stops, so nothing arrives that it
+	// does not count.
 	waitFor(t, 2*time.Second, func() bool {
 		n := room.Net()
-		return n.RxByType[netcode.TypeDisconnect]+n.Drops[netcode.DropSession] == 3*uint64(rep.Clients)
+		return n.RxByType[netcode.TypeDisconnect]+n.Drops[netcode.DropSession] == netcode.DisconnectCopies*uint64(rep.Clients)
 	})
 	cancel()
 	if err := <-ran; err != nil {
@@ -121,9 +121,10 @@ func captureRun(t *testing.T, tcpdump, kind string) {
 		t.Errorf("in: pcapbw %d datagrams %d B, socket %d datagrams %d B", r.In.Packets, r.In.UDPPayloadBytes, sock.RxDatagrams, sock.RxBytes)
 	}
 	// Per packet type, against the transport's counts of what it sent and
-	// of what it accepted. A closing client sends its disconnect three
-	// times against loss; the first ends the session and the other two name
-	// no session, so the transport drops them (DropSession). They are in
+	// of what it accepted. A closing client sends its disconnect
+	// netcode.DisconnectCopies times against loss; the first ends the
+	// session and the others name no session, so the transport drops them
+	// (DropSession). They are in
 	// the capture and in the socket's count, not in the accepted ones.
 	if nc.RxBytes != sock.RxBytes {
 		t.Errorf("in: the transport read %d B, the socket %d B", nc.RxBytes, sock.RxBytes)
@@ -150,8 +151,8 @@ func captureRun(t *testing.T, tcpdump, kind string) {
 			t.Errorf("in %s: pcapbw %d packets, transport accepted+dropped %d", ty, got, want)
 		}
 	}
-	if got, want := in[netcode.TypeDisconnect.String()], 3*uint64(rep.Clients); got != want {
-		t.Errorf("in: %d disconnects, want 3 from each of %d bots", got, rep.Clients)
+	if got, want := in[netcode.TypeDisconnect.String()], netcode.DisconnectCopies*uint64(rep.Clients); got != want {
+		t.Errorf("in: %d disconnects, want %d from each of %d bots", got, netcode.DisconnectCopies, rep.Clients)
 	}
 	if n := out[bw.TypeNonFlotilla] + in[bw.TypeNonFlotilla] + out[bw.TypeCut] + in[bw.TypeCut]; n != 0 {
 		t.Errorf("%d packets of the run are not Flotilla datagrams", n)
