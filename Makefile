@@ -13,7 +13,7 @@ FUZZ_TARGETS := \
 	./netcode:FuzzServerDatagram \
 	./netcode:FuzzSessionDatagram \
 	./netcode:FuzzClientDatagram \
-	./server/protocol:FuzzMessages \
+	./protocol:FuzzMessages \
 	./tools/client:FuzzReceive \
 	./tools/pcapbw/bw:FuzzAnalyze
 

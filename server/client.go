@@ -4,7 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/flotilla/flotilla/netcode"
-	"github.com/flotilla/flotilla/server/protocol"
+	"github.com/flotilla/flotilla/protocol"
 	"github.com/flotilla/flotilla/sim"
 )
 

@@ -4,7 +4,7 @@ import (
 	"slices"
 
 	"github.com/flotilla/flotilla/codec"
-	"github.com/flotilla/flotilla/server/demowire"
+	"github.com/flotilla/flotilla/protocol/demowire"
 )
 
 // prioEntry is one entity's accumulated priority for one client: it grows

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/flotilla/flotilla/netcode/netsim"
-	"github.com/flotilla/flotilla/server/demowire"
-	"github.com/flotilla/flotilla/server/protocol"
+	"github.com/flotilla/flotilla/protocol"
+	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/sim/fleet"
 )
 

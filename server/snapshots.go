@@ -5,7 +5,7 @@ import (
 
 	"github.com/flotilla/flotilla/codec"
 	"github.com/flotilla/flotilla/netcode"
-	"github.com/flotilla/flotilla/server/protocol"
+	"github.com/flotilla/flotilla/protocol"
 )
 
 const (

@@ -9,8 +9,8 @@ import (
 	"github.com/flotilla/flotilla/codec"
 	"github.com/flotilla/flotilla/netcode"
 	"github.com/flotilla/flotilla/netcode/batch"
-	"github.com/flotilla/flotilla/server/demowire"
-	"github.com/flotilla/flotilla/server/protocol"
+	"github.com/flotilla/flotilla/protocol"
+	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/sim"
 	"github.com/flotilla/flotilla/sim/fleet"
 )

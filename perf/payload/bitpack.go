@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/flotilla/flotilla/codec"
-	"github.com/flotilla/flotilla/server/demowire"
+	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/klauspost/compress/zstd"
 )
 

@@ -4,7 +4,7 @@
 // layout), and what encoding and decoding cost.
 //
 // For each seeded scenario (fleet.NewScenario) one observer, placed as in
-// server/demowire's tests, gets its view built every tick by
+// protocol/demowire's tests, gets its view built every tick by
 // demowire.Wire.AppendView. Every format encodes that tick, decodes it back,
 // and the result is checked against what was sent (the quantized view for
 // the formats that carry it, the full-precision records for the naive

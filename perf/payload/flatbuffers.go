@@ -5,7 +5,7 @@ import (
 
 	"github.com/flotilla/flotilla/codec"
 	"github.com/flotilla/flotilla/codec/fbs"
-	dw "github.com/flotilla/flotilla/server/demowire"
+	dw "github.com/flotilla/flotilla/protocol/demowire"
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/flotilla/flotilla/server/demowire"
+	"github.com/flotilla/flotilla/protocol/demowire"
 )
 
 // Format names, in report order.

@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/flotilla/flotilla/codec"
-	dw "github.com/flotilla/flotilla/server/demowire"
+	dw "github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/klauspost/compress/zstd"
 )
 

@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/flotilla/flotilla/codec"
-	"github.com/flotilla/flotilla/server/demowire"
+	"github.com/flotilla/flotilla/protocol/demowire"
 )
 
 // The general-purpose formats (FlatBuffers, protobuf, JSON) carry the

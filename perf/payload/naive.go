@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/flotilla/flotilla/server/demowire"
+	"github.com/flotilla/flotilla/protocol/demowire"
 )
 
 // The naive format is the 100% line: what a server sends that puts every

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flotilla/flotilla/server/demowire"
+	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/sim"
 	"github.com/flotilla/flotilla/sim/fleet"
 )

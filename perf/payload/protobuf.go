@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/flotilla/flotilla/codec"
-	dw "github.com/flotilla/flotilla/server/demowire"
+	dw "github.com/flotilla/flotilla/protocol/demowire"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 

@@ -6,13 +6,13 @@ import (
 	"slices"
 
 	"github.com/flotilla/flotilla/codec"
-	"github.com/flotilla/flotilla/server/demowire"
+	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/sim"
 	"github.com/flotilla/flotilla/sim/fleet"
 )
 
 // Observer describes the one client whose view a scenario is measured for.
-// The choices are those of server/demowire's tests (TestBytesPerClientTick),
+// The choices are those of protocol/demowire's tests (TestBytesPerClientTick),
 // so the figures here and there describe the same stream.
 type Observer struct {
 	// Warm is the number of frames stepped before the observer is placed

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/flotilla/flotilla/server/protocol"
+	"github.com/flotilla/flotilla/protocol"
 )
 
 // flight is one action awaiting its result.

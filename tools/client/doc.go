@@ -1,6 +1,6 @@
 // Package client is Flotilla's native client library: one session to one
 // game server, on top of netcode's client. It speaks the session protocol of
-// server/protocol: it takes the Welcome, learns its ship from the join
+// protocol: it takes the Welcome, learns its ship from the join
 // Result, sends actions and matches their Results, and rebuilds the world
 // view from the snapshot stream.
 //

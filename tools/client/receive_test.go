@@ -8,8 +8,8 @@ import (
 
 	"github.com/flotilla/flotilla/codec"
 	"github.com/flotilla/flotilla/netcode/netsim"
-	"github.com/flotilla/flotilla/server/demowire"
-	"github.com/flotilla/flotilla/server/protocol"
+	"github.com/flotilla/flotilla/protocol"
+	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/sim/fleet"
 )
 

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/flotilla/flotilla/netcode/netsim"
-	"github.com/flotilla/flotilla/server/protocol"
+	"github.com/flotilla/flotilla/protocol"
 	"github.com/flotilla/flotilla/tools/client"
 	"github.com/flotilla/flotilla/tools/client/clienttest"
 )

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/flotilla/flotilla/codec"
-	"github.com/flotilla/flotilla/server/protocol"
+	"github.com/flotilla/flotilla/protocol"
 )
 
 // slot is one view of the history ring.

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/flotilla/flotilla/netcode/udpio"
+	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/server"
-	"github.com/flotilla/flotilla/server/demowire"
 )
 
 // envPrefix starts the environment variable of every flag.

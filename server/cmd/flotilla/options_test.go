@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/server"
-	"github.com/flotilla/flotilla/server/demowire"
 )
 
 func envMap(m map[string]string) func(string) (string, bool) {

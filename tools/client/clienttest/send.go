@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/flotilla/flotilla/codec"
-	"github.com/flotilla/flotilla/server/protocol"
+	"github.com/flotilla/flotilla/protocol"
 )
 
 // Plan says how Send encodes a view. The zero Plan is what a correct server

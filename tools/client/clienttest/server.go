@@ -1,5 +1,5 @@
 // Package clienttest is a small game server for testing clients of the
-// session protocol (server/protocol) the way httptest serves HTTP clients:
+// session protocol (protocol) the way httptest serves HTTP clients:
 // it sends the Welcome, gives every session a ship (the Seq 0 result),
 // answers every action, and sends each session a snapshot per tick (full,
 // delta against the newest snapshot the session acknowledged, or heartbeat)
@@ -23,8 +23,8 @@ import (
 	"github.com/flotilla/flotilla/codec"
 	"github.com/flotilla/flotilla/netcode"
 	"github.com/flotilla/flotilla/netcode/batch"
-	"github.com/flotilla/flotilla/server/demowire"
-	"github.com/flotilla/flotilla/server/protocol"
+	"github.com/flotilla/flotilla/protocol"
+	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/sim"
 	"github.com/flotilla/flotilla/sim/fleet"
 )

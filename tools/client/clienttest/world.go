@@ -5,8 +5,8 @@ import (
 	"slices"
 
 	"github.com/flotilla/flotilla/codec"
-	"github.com/flotilla/flotilla/server/demowire"
-	"github.com/flotilla/flotilla/server/protocol"
+	"github.com/flotilla/flotilla/protocol"
+	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/sim"
 	"github.com/flotilla/flotilla/sim/fleet"
 )
