@@ -31,7 +31,7 @@ import (
 	"time"
 
 	"github.com/flotilla/flotilla/netcode/udpio"
-	"github.com/flotilla/flotilla/server/protocol"
+	"github.com/flotilla/flotilla/protocol"
 	"github.com/flotilla/flotilla/tools/bots/botrun"
 )
 

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flotilla/flotilla/server/protocol"
+	"github.com/flotilla/flotilla/protocol"
 	"github.com/flotilla/flotilla/tools/bots/botrun"
 )
 

@@ -11,7 +11,7 @@ import (
 	"github.com/flotilla/flotilla/netcode/batch"
 	"github.com/flotilla/flotilla/netcode/netsim"
 	"github.com/flotilla/flotilla/netcode/udpio"
-	"github.com/flotilla/flotilla/server/protocol"
+	"github.com/flotilla/flotilla/protocol"
 	"github.com/flotilla/flotilla/sim/fleet"
 	"github.com/flotilla/flotilla/tools/bots/botrun"
 	"github.com/flotilla/flotilla/tools/client"

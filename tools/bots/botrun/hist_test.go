@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/flotilla/flotilla/codec"
-	"github.com/flotilla/flotilla/server/demowire"
+	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/sim/fleet"
 )
 

@@ -25,7 +25,7 @@ import (
 	"github.com/flotilla/flotilla/netcode"
 	"github.com/flotilla/flotilla/netcode/batch"
 	"github.com/flotilla/flotilla/netcode/udpio"
-	"github.com/flotilla/flotilla/server/protocol"
+	"github.com/flotilla/flotilla/protocol"
 	"github.com/flotilla/flotilla/tools/client"
 )
 
