@@ -9,6 +9,7 @@ FUZZ_TARGETS := \
 	./codec:FuzzSnapshotRoundTrip \
 	./codec:FuzzStream \
 	./codec:FuzzQuatDequantize \
+	./codec:FuzzSchemaDesc \
 	./netcode:FuzzParseHeader \
 	./netcode:FuzzServerDatagram \
 	./netcode:FuzzSessionDatagram \

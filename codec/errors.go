@@ -24,7 +24,7 @@ var (
 	ErrPadding = errors.New("codec: non-zero padding bits")
 	// ErrTrailing: input continues after the end of the message.
 	ErrTrailing = errors.New("codec: trailing bytes after message")
-	// ErrSchema: a schema declaration is invalid.
+	// ErrSchema: a schema declaration or description is invalid.
 	ErrSchema = errors.New("codec: invalid schema")
 	// ErrView: a view handed to the encoder breaks the view rules
 	// (ids not strictly increasing, unknown kind, too many entities).

@@ -3,6 +3,7 @@ package codec
 import (
 	"fmt"
 	"math/bits"
+	"unicode/utf8"
 )
 
 // Limits of the schema and of one view.
@@ -78,6 +79,7 @@ type Schema struct {
 	eventBits   uint
 	maxEntities int
 	maxEvents   int
+	hash        uint64 // see Hash; computed by NewSchema
 }
 
 // kindInfo is a kind with its per-tier field lists precomputed.
@@ -135,12 +137,16 @@ func NewSchema(cfg SchemaConfig) (*Schema, error) {
 		}
 		s.events = append(s.events, ki)
 	}
+	s.hash = s.computeHash()
 	return s, nil
 }
 
 func compileKind(k Kind, event bool) (kindInfo, error) {
 	if k.Name == "" {
 		return kindInfo{}, fmt.Errorf("%w: kind without a name", ErrSchema)
+	}
+	if !utf8.ValidString(k.Name) {
+		return kindInfo{}, fmt.Errorf("%w: kind name %q is not valid UTF-8", ErrSchema, k.Name)
 	}
 	if len(k.Fields) == 0 || len(k.Fields) > MaxFields {
 		return kindInfo{}, fmt.Errorf("%w: kind %q has %d fields, want 1..%d", ErrSchema, k.Name, len(k.Fields), MaxFields)
@@ -150,6 +156,9 @@ func compileKind(k Kind, event bool) (kindInfo, error) {
 		f := &k.Fields[i]
 		if f.Name == "" {
 			return kindInfo{}, fmt.Errorf("%w: kind %q field %d has no name", ErrSchema, k.Name, i)
+		}
+		if !utf8.ValidString(f.Name) {
+			return kindInfo{}, fmt.Errorf("%w: kind %q field name %q is not valid UTF-8", ErrSchema, k.Name, f.Name)
 		}
 		for j := range i {
 			if k.Fields[j].Name == f.Name {
