@@ -24,7 +24,7 @@ const (
 // Limits of the fields, so that every message has a bounded size.
 const (
 	// MaxMessage is the largest reliable message this protocol produces.
-	MaxMessage = 64
+	MaxMessage = 96
 	// MaxRateHz bounds a requested snapshot rate.
 	MaxRateHz = 240
 )
@@ -70,9 +70,12 @@ type Rate struct {
 	BytesPerSec uint32
 }
 
-// Welcome tells a client who it is and how the room runs. TileSize and
-// WorldRadius (raw sim.Fixed values) are what the client needs to build the
-// same wire schema as the server.
+// Welcome tells a client who it is and how the room runs. SchemaHash is
+// the hash of the game's wire schema (codec.Schema.Hash): a client built
+// for another schema must not go on (its snapshots would fail their
+// checksums). Game holds the few bytes of the game's settings a client
+// needs to build the same schema (for the demo game, demowire.Params); at
+// most MaxGameParams.
 type Welcome struct {
 	Client      uint32 // the client's id in the room (Action.Client)
 	Frame       uint32 // the room's current frame
@@ -80,9 +83,12 @@ type Welcome struct {
 	SnapshotHz  uint32
 	BytesPerSec uint32
 	InputDelay  uint32 // frames between receipt and the frame an action applies to
-	TileSize    int64
-	WorldRadius int64
+	SchemaHash  uint64
+	Game        []byte
 }
+
+// MaxGameParams bounds Welcome.Game.
+const MaxGameParams = 32
 
 // Type returns the type of a reliable message, or an error for an empty one.
 func Type(msg []byte) (MsgType, error) {
@@ -191,8 +197,11 @@ func ParseRate(msg []byte, q *Rate) error {
 // AppendWelcome appends the encoding of w to b:
 //
 //	[type 64] [client u32] [frame u32] [tick hz uvarint] [snapshot hz uvarint]
-//	[bytes per second uvarint] [input delay uvarint]
-//	[tile size varint] [world radius varint]
+//	[bytes per second uvarint] [input delay uvarint] [schema hash u64]
+//	[game params length uvarint, ≤ MaxGameParams] [game params]
+//
+// Game params beyond MaxGameParams bytes are cut (New callers keep them
+// within it).
 func AppendWelcome(b []byte, w *Welcome) []byte {
 	b = append(b, byte(MsgWelcome))
 	b = binary.LittleEndian.AppendUint32(b, w.Client)
@@ -201,12 +210,15 @@ func AppendWelcome(b []byte, w *Welcome) []byte {
 	b = binary.AppendUvarint(b, uint64(w.SnapshotHz))
 	b = binary.AppendUvarint(b, uint64(w.BytesPerSec))
 	b = binary.AppendUvarint(b, uint64(w.InputDelay))
-	b = binary.AppendVarint(b, w.TileSize)
-	return binary.AppendVarint(b, w.WorldRadius)
+	b = binary.LittleEndian.AppendUint64(b, w.SchemaHash)
+	g := w.Game[:min(len(w.Game), MaxGameParams)]
+	b = binary.AppendUvarint(b, uint64(len(g)))
+	return append(b, g...)
 }
 
-// ParseWelcome decodes a Welcome message. Rates must be positive and the
-// tile size and world radius positive.
+// ParseWelcome decodes a Welcome message. Rates must be positive. The game
+// params are copied into w.Game's array (reused when it has room), so w
+// does not keep msg.
 func ParseWelcome(msg []byte, w *Welcome) error {
 	r := reader{b: msg}
 	r.expect(MsgWelcome)
@@ -216,10 +228,11 @@ func ParseWelcome(msg []byte, w *Welcome) error {
 	w.SnapshotHz = uint32(r.uvar(MaxRateHz))
 	w.BytesPerSec = r.u32()
 	w.InputDelay = uint32(r.uvar(1 << 16))
-	w.TileSize = r.i64()
-	w.WorldRadius = r.i64()
-	if r.err == nil && (w.TickHz == 0 || w.SnapshotHz == 0 || w.TileSize <= 0 || w.WorldRadius <= 0) {
-		r.fail("zero rate or non-positive size")
+	w.SchemaHash = r.fixed64()
+	n := int(r.uvar(MaxGameParams))
+	w.Game = append(w.Game[:0], r.bytes(n)...)
+	if r.err == nil && (w.TickHz == 0 || w.SnapshotHz == 0) {
+		r.fail("zero rate")
 	}
 	return r.done("welcome")
 }
@@ -283,6 +296,25 @@ func (r *reader) fixed32() uint32 {
 	return v
 }
 
+func (r *reader) fixed64() uint64 {
+	lo := r.fixed32()
+	return uint64(lo) | uint64(r.fixed32())<<32
+}
+
+// bytes returns the next n bytes (aliasing the message).
+func (r *reader) bytes(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if len(r.b) < n {
+		r.fail("truncated")
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
 // uvar reads an unsigned varint no larger than max.
 func (r *reader) uvar(max uint64) uint64 {
 	if r.err != nil {
@@ -343,4 +375,7 @@ const (
 	// ReasonGone: the action's frame passed while the server was behind its
 	// clock and dropped frames.
 	ReasonGone uint8 = 241
+	// ReasonReserved: the action's kind is the server's own (a game's join
+	// and leave): clients may not send it.
+	ReasonReserved uint8 = 242
 )

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 )
 
@@ -26,9 +27,9 @@ func TestMessagesRoundTrip(t *testing.T) {
 	if err := ParseRate(AppendRate(nil, &q), &q2); err != nil || q2 != q {
 		t.Errorf("rate: %+v, %v", q2, err)
 	}
-	w := Welcome{Client: 5, Frame: 99, TickHz: 30, SnapshotHz: 20, BytesPerSec: 24000, InputDelay: 2, TileSize: 64 << 16, WorldRadius: 8192 << 16}
+	w := Welcome{Client: 5, Frame: 99, TickHz: 30, SnapshotHz: 20, BytesPerSec: 24000, InputDelay: 2, SchemaHash: 0xfedcba9876543210, Game: []byte{1, 2, 3}}
 	var w2 Welcome
-	if err := ParseWelcome(AppendWelcome(nil, &w), &w2); err != nil || w2 != w {
+	if err := ParseWelcome(AppendWelcome(nil, &w), &w2); err != nil || !reflect.DeepEqual(w2, w) {
 		t.Errorf("welcome: %+v, %v", w2, err)
 	}
 	for _, m := range [][]byte{AppendAction(nil, &a), AppendResult(nil, &res), AppendWelcome(nil, &w)} {
@@ -60,7 +61,13 @@ func TestMalformedMessages(t *testing.T) {
 		t.Errorf("result status 3: %v", err)
 	}
 	if err := ParseWelcome(AppendWelcome(nil, &Welcome{TickHz: 30}), &Welcome{}); !errors.Is(err, ErrMalformed) {
-		t.Errorf("welcome with zero sizes: %v", err)
+		t.Errorf("welcome with a zero rate: %v", err)
+	}
+	long := AppendWelcome(nil, &Welcome{TickHz: 30, SnapshotHz: 30})
+	long = append(long[:len(long)-1], MaxGameParams+1)
+	long = append(long, make([]byte, MaxGameParams+1)...)
+	if err := ParseWelcome(long, &Welcome{}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("welcome with game params over %d bytes: %v", MaxGameParams, err)
 	}
 	if err := ParseRate(AppendRate(nil, &Rate{Hz: MaxRateHz + 1}), &Rate{}); !errors.Is(err, ErrMalformed) {
 		t.Errorf("rate over MaxRateHz: %v", err)
@@ -69,8 +76,8 @@ func TestMalformedMessages(t *testing.T) {
 
 func TestSnapshotHead(t *testing.T) {
 	for _, h := range []SnapshotHead{
-		{Form: Full, Frame: 1<<32 - 1},
-		{Form: Delta, Back: 1, Frame: 2},
+		{Form: Full, Seq: 0xFFFF, Frame: 1<<32 - 1},
+		{Form: Delta, Back: 1, Seq: 7, Frame: 2},
 		{Form: Delta, Back: MaxBack, Frame: maxFrameAdvance},
 		{Form: Heartbeat, Back: 3, Frame: 1},
 	} {
@@ -105,13 +112,14 @@ func TestSnapshotHead(t *testing.T) {
 	}
 	for name, p := range map[string][]byte{
 		"empty":            {},
-		"full short":       {0, 1, 2},
-		"full with back":   {3, 0, 0, 0, 0},
-		"delta no back":    {byte(Delta) << 5, 1, 9},
-		"delta no body":    {byte(Delta)<<5 | 1, 1},
-		"heartbeat body":   {byte(Heartbeat)<<5 | 1, 1, 0},
-		"form 3":           {3<<5 | 1, 1},
-		"advance too long": {byte(Delta)<<5 | 1, 0x80, 0x80, 0x80, 0x01, 9},
+		"no seq":           {byte(Delta)<<5 | 1, 1},
+		"full short":       {0, 0, 0, 1, 2},
+		"full with back":   {3, 0, 0, 0, 0, 0, 0},
+		"delta no back":    {byte(Delta) << 5, 0, 0, 1, 9},
+		"delta no body":    {byte(Delta)<<5 | 1, 0, 0, 1},
+		"heartbeat body":   {byte(Heartbeat)<<5 | 1, 0, 0, 1, 0},
+		"form 3":           {3<<5 | 1, 0, 0, 1},
+		"advance too long": {byte(Delta)<<5 | 1, 0, 0, 0x80, 0x80, 0x80, 0x01, 9},
 	} {
 		if _, _, err := ParseSnapshotHead(p); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: %v, want ErrMalformed", name, err)
@@ -124,8 +132,8 @@ func FuzzMessages(f *testing.F) {
 	f.Add(AppendResult(nil, &Result{Seq: 1, Frame: 2, Status: Applied, Value: 9}))
 	f.Add(AppendDesync(nil, &Desync{Seq: 1, Frame: 2}))
 	f.Add(AppendRate(nil, &Rate{Hz: 20, BytesPerSec: 9000}))
-	f.Add(AppendWelcome(nil, &Welcome{Client: 1, TickHz: 30, SnapshotHz: 20, TileSize: 1, WorldRadius: 1}))
-	f.Add([]byte{byte(Delta)<<5 | 2, 5, 1, 2})
+	f.Add(AppendWelcome(nil, &Welcome{Client: 1, TickHz: 30, SnapshotHz: 20, SchemaHash: 7, Game: []byte{1, 1}}))
+	f.Add([]byte{byte(Delta)<<5 | 2, 9, 0, 5, 1, 2})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		// Every decoder either fails cleanly or decodes something that
 		// encodes back to the same bytes.
@@ -153,7 +161,7 @@ func FuzzMessages(f *testing.F) {
 		var w Welcome
 		if ParseWelcome(b, &w) == nil {
 			var w2 Welcome
-			if err := ParseWelcome(AppendWelcome(nil, &w), &w2); err != nil || w2 != w {
+			if err := ParseWelcome(AppendWelcome(nil, &w), &w2); err != nil || !reflect.DeepEqual(w2, w) {
 				t.Fatalf("welcome does not round-trip: %+v", w)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flotilla/flotilla/netcode/netsim"
+	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/sim/fleet"
 )
 
@@ -17,6 +18,7 @@ import (
 // goroutine and times Tick alone.
 type loadRig struct {
 	room   *Room
+	udp    *UDP
 	probes []*probe
 	tick   int
 }
@@ -28,11 +30,8 @@ func newLoadRig(tb testing.TB, n int) *loadRig {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	room, err := New(conn, Config{MaxClients: n}, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	g := &loadRig{room: room}
+	room, udp, _ := newDemoRoom(tb, conn, Config{MaxClients: n, MaxUnproven: n, MaxUnprovenPerAddr: n}, demowire.GameConfig{})
+	g := &loadRig{room: room, udp: udp}
 	for i := range n {
 		c, err := net.Listen(netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 2000))
 		if err != nil {
@@ -54,7 +53,7 @@ func newLoadRig(tb testing.TB, n int) *loadRig {
 func (g *loadRig) pump() {
 	now := time.Now()
 	for range 2 {
-		if _, err := g.room.net.Poll(now); err != nil {
+		if _, err := g.room.Poll(now); err != nil {
 			panic(err)
 		}
 		for _, p := range g.probes {
@@ -82,7 +81,7 @@ func (g *loadRig) step(b *testing.B) {
 		b.StartTimer()
 	}
 	g.room.Tick()
-	g.room.net.Flush()
+	g.udp.net.Flush()
 	if b != nil {
 		b.StopTimer()
 	}
@@ -139,7 +138,7 @@ func BenchmarkRoomMemory(b *testing.B) {
 		}
 		with := heapInUse()
 		views := g.room.Stats().LiveViews
-		g.room.net.Shutdown(time.Now())
+		g.room.shutdown(time.Now())
 		g.room = nil
 		without := heapInUse()
 		b.ReportMetric(float64(with-without)/1e6, "MB/1000clients")

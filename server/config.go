@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/flotilla/flotilla/netcode"
 	"github.com/flotilla/flotilla/protocol"
-	"github.com/flotilla/flotilla/protocol/demowire"
-	"github.com/flotilla/flotilla/sim/fleet"
 )
 
 // ErrConfig is wrapped by every error Config.Validate returns.
@@ -16,14 +13,23 @@ var ErrConfig = errors.New("server: invalid config")
 
 // Defaults.
 const (
-	DefaultTickHz             = 30
-	DefaultSnapshotHz         = 20
-	DefaultBytesPerSec        = 20000
-	DefaultMaxBytesPerSec     = 200000
-	DefaultInputDelay         = 2
-	DefaultMaxClients         = 4096
+	DefaultTickHz         = 30
+	DefaultSnapshotHz     = 20
+	DefaultBytesPerSec    = 20000
+	DefaultMaxBytesPerSec = 200000
+	DefaultInputDelay     = 2
+	// DefaultMaxClients is what the tick sustains on the 2-core
+	// development machine within a 30 Hz frame (README, "Clients per
+	// room"); raise it on bigger machines.
+	DefaultMaxClients         = 400
+	DefaultMaxUnproven        = 256
+	DefaultMaxUnprovenPerAddr = 32
+	DefaultProofTimeout       = 3 * time.Second
+	DefaultAckTimeout         = 10 * time.Second
+	DefaultProofHz            = 4
 	DefaultMaxPendingActions  = 32
 	DefaultMaxActionsPerFrame = 16384
+	DefaultMaxFreeViewBytes   = 8 << 20
 	// DefaultMaxLagFrames: a room that falls this many frames behind its
 	// clock skips ahead instead of running them all at once.
 	DefaultMaxLagFrames = 15
@@ -45,28 +51,39 @@ type Config struct {
 	// now is stamped for (default 2): the slack a mesh needs to gather
 	// every server's actions for a frame.
 	InputDelay int
-	// MaxClients bounds connected clients (default 4096).
+	// MaxClients bounds the proven clients: those that acknowledged a
+	// snapshot and got their place in the world (default 400). A client
+	// that proves itself beyond it is sent away with ReasonFull.
 	MaxClients int
+	// MaxUnproven bounds the sessions that have not yet acknowledged a
+	// snapshot (default 256); MaxUnprovenPerAddr bounds them per IP address
+	// (default 32). Beyond either, a new session is sent away with
+	// ReasonThrottled. An unproven session holds no avatar and no view of
+	// its own: it is sent a small shared proof snapshot ProofHz times a
+	// second (default 4) until it acknowledges one, and is sent away with
+	// ReasonTimeout after ProofTimeout (default 3 s) whatever else it
+	// sends.
+	MaxUnproven, MaxUnprovenPerAddr int
+	ProofHz                         int
+	ProofTimeout                    time.Duration
+	// AckTimeout ends a proven client that has acknowledged none of the
+	// snapshots sent to it for this long (default 10 s): a client that
+	// only keeps its session alive costs the room nothing more.
+	AckTimeout time.Duration
 	// MaxPendingActions bounds one client's actions awaiting their frame;
 	// more are fizzled at once with protocol.ReasonBusy (default 32).
 	MaxPendingActions int
-	// MaxActionsPerFrame bounds the actions of one frame over all sources
-	// (default 16384); more are fizzled with protocol.ReasonBusy.
+	// MaxActionsPerFrame bounds the actions the room's own clients may
+	// stamp for one frame (default 16384); more are fizzled with
+	// protocol.ReasonBusy as they arrive. The quota is decided where an
+	// action enters, so a mesh peer's batch for a frame is accepted whole.
 	MaxActionsPerFrame int
+	// MaxFreeViewBytes bounds the memory the room keeps in idle views for
+	// reuse (default 8 MiB): what a crowd leaves behind is given back.
+	MaxFreeViewBytes int
 	// MaxLagFrames: when the room is this many frames behind its clock it
 	// drops the backlog and counts it (default 15).
 	MaxLagFrames int
-	// Interest says what each client sees around its ship's tile (default
-	// demowire.DefaultInterest: full detail within 1 tile, lower tiers out
-	// to 5).
-	Interest *demowire.Interest
-	// Game is the demo game's configuration; Seed seeds it.
-	Game fleet.Config
-	Seed uint64
-	// Net configures the transport (keepalive, timeout, KCP, batch).
-	Net netcode.Config
-	// CookieKey keys the handshake cookies; nil draws a random key.
-	CookieKey []byte
 }
 
 // WithDefaults returns c with zero fields replaced by the defaults.
@@ -83,15 +100,19 @@ func (c Config) WithDefaults() Config {
 	def(&c.MaxBytesPerSec, DefaultMaxBytesPerSec)
 	def(&c.InputDelay, DefaultInputDelay)
 	def(&c.MaxClients, DefaultMaxClients)
+	def(&c.MaxUnproven, DefaultMaxUnproven)
+	def(&c.MaxUnprovenPerAddr, DefaultMaxUnprovenPerAddr)
+	def(&c.ProofHz, DefaultProofHz)
+	def(&c.MaxFreeViewBytes, DefaultMaxFreeViewBytes)
+	if c.ProofTimeout == 0 {
+		c.ProofTimeout = DefaultProofTimeout
+	}
+	if c.AckTimeout == 0 {
+		c.AckTimeout = DefaultAckTimeout
+	}
 	def(&c.MaxPendingActions, DefaultMaxPendingActions)
 	def(&c.MaxActionsPerFrame, DefaultMaxActionsPerFrame)
 	def(&c.MaxLagFrames, DefaultMaxLagFrames)
-	if c.Interest == nil {
-		in := demowire.DefaultInterest()
-		c.Interest = &in
-	}
-	c.Game = c.Game.WithDefaults()
-	c.Game.TickHz = c.TickHz
 	return c
 }
 
@@ -115,15 +136,24 @@ func (c Config) Validate() error {
 		return bad("input delay %d outside 0..%d frames", c.InputDelay, maxInputDelay)
 	case c.MaxClients < 1 || c.MaxClients > 1<<20:
 		return bad("max clients %d outside 1..%d", c.MaxClients, 1<<20)
+	case c.MaxUnproven < 1 || c.MaxUnproven > 1<<20:
+		return bad("max unproven sessions %d outside 1..%d", c.MaxUnproven, 1<<20)
+	case c.MaxUnprovenPerAddr < 1 || c.MaxUnprovenPerAddr > c.MaxUnproven:
+		return bad("max unproven sessions per address %d outside 1..max unproven %d", c.MaxUnprovenPerAddr, c.MaxUnproven)
+	case c.ProofHz < 1 || c.ProofHz > c.TickHz:
+		return bad("proof snapshot rate %d Hz outside 1..tick rate %d", c.ProofHz, c.TickHz)
+	case c.ProofTimeout < 100*time.Millisecond:
+		return bad("proof timeout %v under 100ms", c.ProofTimeout)
+	case c.AckTimeout < time.Second:
+		return bad("ack timeout %v under 1s", c.AckTimeout)
+	case c.MaxFreeViewBytes < 0:
+		return bad("max free view bytes %d negative", c.MaxFreeViewBytes)
 	case c.MaxPendingActions < 1 || c.MaxPendingActions > 1<<16:
 		return bad("max pending actions %d outside 1..65536", c.MaxPendingActions)
 	case c.MaxActionsPerFrame < 1 || c.MaxActionsPerFrame > 1<<22:
 		return bad("max actions per frame %d outside 1..%d", c.MaxActionsPerFrame, 1<<22)
 	case c.MaxLagFrames < 1:
 		return bad("max lag %d frames under 1", c.MaxLagFrames)
-	}
-	if err := c.Game.Validate(); err != nil {
-		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return nil
 }

@@ -10,21 +10,31 @@ import (
 	"github.com/flotilla/flotilla/netcode/batch"
 	"github.com/flotilla/flotilla/netcode/netsim"
 	"github.com/flotilla/flotilla/netcode/udpio"
+	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/server"
 	"github.com/flotilla/flotilla/tools/bots/botrun"
 )
 
-// runRoom serves cfg on conn until the returned stop is called.
-func runRoom(t *testing.T, conn batch.Conn, cfg server.Config) (*server.Room, func()) {
+// runRoom serves the demo game with cfg on conn until the returned stop
+// is called.
+func runRoom(t *testing.T, conn batch.Conn, cfg server.Config) (*server.Room, *server.UDP, func()) {
 	t.Helper()
-	room, err := server.New(conn, cfg, nil)
+	game, err := demowire.NewGame(demowire.GameConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	udp, err := server.NewUDP(conn, server.UDPConfig{}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	room, err := server.New(cfg, game, nil, udp)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- room.Run(ctx) }()
-	return room, func() {
+	return room, udp, func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("room: %v", err)
@@ -69,9 +79,9 @@ func TestBotsOverRealUDP(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := server.Config{}
-	room, stop := runRoom(t, conn, cfg)
+	room, udp, stop := runRoom(t, conn, cfg)
 	rep, err := botrun.Run(context.Background(), botrun.Config{
-		Server: room.LocalAddr(), Clients: 100, Duration: 10 * time.Second, Seed: 1,
+		Server: udp.LocalAddr(), Clients: 100, Duration: 10 * time.Second, Seed: 1,
 	})
 	st := room.Stats()
 	stop()
@@ -105,11 +115,11 @@ func TestBotsUnderLossAndJitter(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := server.Config{}
-	_, stop := runRoom(t, conn, cfg)
+	_, _, stop := runRoom(t, conn, cfg)
 	rep, err := botrun.Run(context.Background(), botrun.Config{
 		Server: addr, Clients: 40, Duration: 8 * time.Second, Seed: 2,
 		Listen: func(i int) (batch.Conn, error) {
-			return net.Listen(netip.MustParseAddrPort(fmt.Sprintf("10.0.1.%d:%d", 1+i/250, 2000+i)))
+			return net.Listen(netip.MustParseAddrPort(fmt.Sprintf("10.0.1.%d:%d", 1+i/16, 2000+i)))
 		},
 	})
 	stop()

@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	"github.com/flotilla/flotilla/codec"
-	"github.com/flotilla/flotilla/protocol/demowire"
 )
 
 // prioEntry is one entity's accumulated priority for one client: it grows
@@ -16,7 +15,7 @@ type prioEntry struct {
 }
 
 // Priority weights: what one left-out snapshot adds, by tier. The client's
-// own ship outranks everything.
+// avatar (its own ship in the demo) outranks everything.
 var tierWeight = [codec.NumLODs]uint32{16, 8, 4, 2}
 
 const ownShipWeight = 1 << 24
@@ -293,7 +292,7 @@ func (r *Room) accumulate(c *client, ents []codec.Entity) []prioEntry {
 			p.acc = old[j].acc
 		}
 		w := tierWeight[e.LOD&(codec.NumLODs-1)]
-		if e.Kind == demowire.KindShip && e.ID == c.ship {
+		if e.ID == c.avatar && c.avatar != 0 {
 			w = ownShipWeight
 		}
 		p.acc = min(p.acc+w, 1<<31)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -10,39 +9,41 @@ import (
 	"time"
 
 	"github.com/flotilla/flotilla/codec"
-	"github.com/flotilla/flotilla/netcode"
-	"github.com/flotilla/flotilla/netcode/batch"
 	"github.com/flotilla/flotilla/protocol"
-	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/sim"
-	"github.com/flotilla/flotilla/sim/fleet"
 )
 
-// Room is one world and the clients connected to it. Run owns it; Stats,
-// SetBudget and Close are safe from any goroutine.
+// Room is one world and the clients connected to it, over any number of
+// transports. Run owns it; Stats, SetBudget, Wake and Close are safe from
+// any goroutine.
 type Room struct {
-	cfg    Config // in force; SetBudget changes its defaults (Run's goroutine)
-	start  Config // as New accepted it, for Config()
-	log    *slog.Logger
-	net    *netcode.Server
-	game   *fleet.Game
-	world  *sim.World
-	wire   *demowire.Wire
-	schema *codec.Schema
-	codec  *codec.Codec
-	frame  uint32 // last stepped frame
+	cfg        Config // in force; SetBudget changes its defaults (Run's goroutine)
+	start      Config // as New accepted it, for Config()
+	log        *slog.Logger
+	game       Game
+	schema     *codec.Schema
+	codec      *codec.Codec
+	transports []Transport
+	waiter     Waiter
+	frame      uint32    // last stepped frame
+	now        time.Time // the clock of the loop iteration running
 
-	clients map[netcode.SessionID]*client
-	order   []*client // clients in connect order: the snapshot loop's order
-	queue   *actionQueue
-	events  eventLog
-	pool    viewPool
-	tiles   tileCache
-	enc     encCache
-	results []sim.Result
-	pkt     []byte
-	msg     []byte
-	scratch struct {
+	clients  map[ClientID]*client
+	order    []*client // clients in arrival order: the snapshot loop's order
+	lastID   ClientID
+	unproven int
+	perAddr  map[netip.Addr]int // unproven sessions per address
+	proven   int
+	queue    *actionQueue
+	pool     viewPool
+	views    viewCache
+	enc      encCache
+	proof    *view // the shared proof snapshot's view (empty), held for good
+	results  []sim.Result
+	pkt      []byte
+	msg      []byte
+	welcome  protocol.Welcome
+	scratch  struct {
 		picked   []int32 // prioritize's picks with a record, in priority order
 		keys     []uint64
 		pick     []bool
@@ -51,60 +52,74 @@ type Room struct {
 		noEvents codec.View
 		prio     []prioEntry
 		body     []byte
+		gone     []*client
 	}
 
 	budgets chan budgetChange // from SetBudget, applied by Run
 	stats   Stats
 	stop    chan struct{}
 	once    sync.Once
+	closing bool
 }
 
 type budgetChange struct {
-	id      netcode.SessionID // 0: every client and the defaults
+	id      ClientID // 0: every client and the defaults
 	hz, bps int
 }
 
-// New returns a room serving on conn. It does not start: call Run.
-func New(conn batch.Conn, cfg Config, log *slog.Logger) (*Room, error) {
+// New returns a room running game for the clients of transports. It binds
+// the transports; it does not start: call Run (or drive it with Poll and
+// Tick from one goroutine).
+func New(cfg Config, game Game, log *slog.Logger, transports ...Transport) (*Room, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if game == nil {
+		return nil, fmt.Errorf("%w: no game", ErrConfig)
+	}
+	if len(game.Params()) > protocol.MaxGameParams {
+		return nil, fmt.Errorf("%w: game params of %d bytes over %d", ErrConfig, len(game.Params()), protocol.MaxGameParams)
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	wire, err := demowire.New(cfg.Game)
-	if err != nil {
-		return nil, fmt.Errorf("server: wire schema: %w", err)
-	}
 	r := &Room{
-		cfg:     cfg,
-		start:   cfg,
-		log:     log,
-		wire:    wire,
-		schema:  wire.Schema,
-		codec:   codec.NewCodec(wire.Schema),
-		clients: make(map[netcode.SessionID]*client),
-		queue:   newActionQueue(cfg.InputDelay+2, cfg.MaxActionsPerFrame),
-		pkt:     make([]byte, 0, maxDatagram),
-		msg:     make([]byte, 0, protocol.MaxMessage),
-		budgets: make(chan budgetChange, 64),
-		stop:    make(chan struct{}),
+		cfg:        cfg,
+		start:      cfg,
+		log:        log,
+		game:       game,
+		schema:     game.Schema(),
+		codec:      codec.NewCodec(game.Schema()),
+		transports: transports,
+		clients:    make(map[ClientID]*client),
+		perAddr:    make(map[netip.Addr]int),
+		queue:      newActionQueue(cfg.InputDelay+2, cfg.MaxActionsPerFrame, 1),
+		pkt:        make([]byte, 0, maxDatagram),
+		msg:        make([]byte, 0, protocol.MaxMessage),
+		budgets:    make(chan budgetChange, 64),
+		stop:       make(chan struct{}),
+	}
+	r.pool.maxFree = cfg.MaxFreeViewBytes
+	r.welcome = protocol.Welcome{
+		TickHz: uint32(cfg.TickHz), InputDelay: uint32(cfg.InputDelay),
+		SchemaHash: r.schema.Hash(), Game: append([]byte(nil), game.Params()...),
 	}
 	r.scratch.body = make([]byte, 0, maxSnapshot)
-	r.tiles.views = make(map[tileKey]*view)
+	r.views.views = make(map[viewKey]*view)
 	r.enc.m = make(map[encKey]encoding)
-	r.game = fleet.New(cfg.Game, cfg.Seed)
-	r.world = sim.NewWorld(r.game)
+	r.proof = r.pool.get(0)
 	r.stats.init()
-	r.net, err = netcode.NewServer(conn, netcode.ServerConfig{
-		Config:      cfg.Net,
-		MaxSessions: cfg.MaxClients,
-		CookieKey:   cfg.CookieKey,
-		Handler:     (*handler)(r),
-	}, time.Now())
-	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
+	for _, t := range transports {
+		if w, ok := t.(Waiter); ok && r.waiter == nil {
+			r.waiter = w
+		}
+	}
+	if r.waiter == nil {
+		r.waiter = newChanWaiter()
+	}
+	for _, t := range transports {
+		t.Bind((*events)(r), r.waiter.Wake)
 	}
 	return r, nil
 }
@@ -113,31 +128,29 @@ func New(conn batch.Conn, cfg Config, log *slog.Logger) (*Room, error) {
 // (SetBudget's later changes are not in it). Safe from any goroutine.
 func (r *Room) Config() Config { return r.start }
 
-// LocalAddr is the address the room listens on.
-func (r *Room) LocalAddr() netip.AddrPort { return r.net.LocalAddr() }
-
-// Net returns the transport's counters. Safe from any goroutine.
-func (r *Room) Net() netcode.Stats { return r.net.Stats() }
-
 // SetBudget changes the snapshot rate and byte budget of one client (id),
 // or of every client and of clients yet to come (id 0). Zero keeps the
 // room's default. It takes effect at the next tick. Safe from any goroutine;
 // it reports false when too many changes are already waiting.
-func (r *Room) SetBudget(id netcode.SessionID, hz, bps int) bool {
+func (r *Room) SetBudget(id ClientID, hz, bps int) bool {
 	select {
 	case r.budgets <- budgetChange{id, hz, bps}:
-		r.net.Wake()
+		r.waiter.Wake()
 		return true
 	default:
 		return false
 	}
 }
 
+// Wake makes the room's loop look at its transports at once. Safe from
+// any goroutine.
+func (r *Room) Wake() { r.waiter.Wake() }
+
 // Close makes Run return after telling the clients. Safe from any
 // goroutine, more than once.
 func (r *Room) Close() {
 	r.once.Do(func() { close(r.stop) })
-	r.net.Wake()
+	r.waiter.Wake()
 }
 
 // Run runs the room until ctx ends or Close is called; then it tells every
@@ -151,21 +164,18 @@ func (r *Room) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-r.stop:
-			r.net.Shutdown(time.Now())
-			r.dropAll()
+			r.shutdown(time.Now())
 			return nil
 		default:
 		}
 		now := time.Now()
-		wake, err := r.net.Poll(now)
+		wake, err := r.Poll(now)
 		if err != nil {
-			return fmt.Errorf("server: %w", err)
+			return err
 		}
-		r.applyBudgets()
 		if !now.Before(next) {
-			behind := int(now.Sub(next) / tick)
-			if behind >= r.cfg.MaxLagFrames {
-				r.skip(behind)
+			if behind := int(now.Sub(next) / tick); behind >= r.cfg.MaxLagFrames {
+				r.catchUp(behind)
 				next = next.Add(time.Duration(behind) * tick)
 			}
 			r.Tick()
@@ -176,10 +186,30 @@ func (r *Room) Run(ctx context.Context) error {
 		if !wake.IsZero() && wake.Before(deadline) {
 			deadline = wake
 		}
-		if err := r.net.Wait(deadline); err != nil && !errors.Is(err, batch.ErrClosed) {
+		if err := r.waiter.Wait(deadline); err != nil {
 			return fmt.Errorf("server: %w", err)
 		}
 	}
+}
+
+// Poll lets every transport deliver what arrived and write what is queued,
+// applies budget changes, and ends sessions past their deadlines. It
+// returns when a transport next needs to run (zero: none asked). Run calls
+// it; tests may call it directly on the goroutine that owns the room.
+func (r *Room) Poll(now time.Time) (time.Time, error) {
+	r.now = now
+	var wake time.Time
+	for _, t := range r.transports {
+		w, err := t.Poll(now)
+		if err != nil {
+			return wake, fmt.Errorf("server: %w", err)
+		}
+		if !w.IsZero() && (wake.IsZero() || w.Before(wake)) {
+			wake = w
+		}
+	}
+	r.applyBudgets()
+	return wake, nil
 }
 
 // Tick runs one frame: the actions stamped for it apply, the world steps,
@@ -188,56 +218,67 @@ func (r *Room) Run(ctx context.Context) error {
 // goroutine that owns the room.
 func (r *Room) Tick() {
 	start := time.Now()
+	if r.now.IsZero() {
+		r.now = start
+	}
+	r.step()
+	r.expire(r.now)
+	r.snapshots()
+	r.stats.views.Store(int64(r.pool.live))
+	r.stats.freeViewBytes.Store(int64(r.pool.freeBytes))
+	r.stats.tickSeconds.observe(time.Since(start).Seconds())
+}
+
+// step runs the next frame of the world with the actions stamped for it
+// and answers them.
+func (r *Room) step() {
 	frame := r.frame + 1
 	actions := r.queue.take(frame)
 	var err error
-	r.results, err = r.world.Step(frame, actions, r.results[:0])
+	r.results, err = r.game.Step(frame, actions, r.results[:0])
 	if err != nil {
 		panic("server: " + err.Error()) // the room steps its own frames in order
 	}
 	r.frame = frame
-	r.events.record(frame, r.game.Events())
 	r.stats.actions.Add(uint64(len(actions)))
 	for i := range r.results {
 		r.deliver(&r.results[i], frame)
 	}
-	ships := r.game.Ships()
+	r.stats.frame.Store(uint64(frame))
+}
+
+// snapshots sends every client due one its snapshot: the proof snapshot to
+// unproven clients, its own view to the others. This is the tick's
+// per-client stage; it reads the world and writes only the clients' own
+// state, the tick's caches and the transports.
+func (r *Room) snapshots() {
+	proofDue := due(r.frame, r.cfg.ProofHz, r.cfg.TickHz)
 	for _, c := range r.order {
-		if c.ship != 0 {
-			if i := r.game.ShipIndex(c.ship); i >= 0 {
-				c.tile = ships[i].Tile
+		if !c.proven {
+			if proofDue {
+				r.sendProof(c)
 			}
+			continue
 		}
+		c.focus = r.game.Focus(c.avatar)
 		c.tokens = min(c.tokens+c.bps, c.tokenCap)
-		if c.due(frame, r.cfg.TickHz) {
+		if due(r.frame, c.hz, r.cfg.TickHz) {
 			r.sendSnapshot(c)
 		}
 	}
-	r.tiles.endTick(&r.pool)
+	r.views.endTick(&r.pool)
 	r.enc.endTick()
-	r.stats.frame.Store(uint64(frame))
-	r.stats.views.Store(int64(r.pool.live))
-	r.stats.tickSeconds.observe(time.Since(start).Seconds())
 }
 
-// skip drops n frames the room cannot catch up with: their actions fizzle
-// with protocol.ReasonGone and the world steps them without input.
-func (r *Room) skip(n int) {
+// catchUp runs n frames the room is behind its clock without their
+// snapshots: every action stamped for them applies at its frame and is
+// answered, the room's joins and leaves included; only the snapshots of
+// those frames are never sent (the next one carries their state).
+func (r *Room) catchUp(n int) {
 	r.stats.framesSkipped.Add(uint64(n))
-	r.log.Warn("room behind its clock; skipping frames", "frames", n)
+	r.log.Warn("room behind its clock; stepping frames without snapshots", "frames", n)
 	for range n {
-		frame := r.frame + 1
-		for _, a := range r.queue.take(frame) {
-			res := sim.Result{Origin: a.Origin, Client: a.Client, Seq: a.Seq, Status: sim.StatusFizzled, Reason: protocol.ReasonGone}
-			r.deliver(&res, frame)
-		}
-		var err error
-		r.results, err = r.world.Step(frame, nil, r.results[:0])
-		if err != nil {
-			panic("server: " + err.Error())
-		}
-		r.frame = frame
-		r.events.record(frame, r.game.Events())
+		r.step()
 	}
 }
 
@@ -246,42 +287,43 @@ func (r *Room) deliver(res *sim.Result, frame uint32) {
 	if res.Origin != 0 {
 		return // a peer's action: its server tells its client
 	}
-	c := r.clients[netcode.SessionID(res.Client)]
-	if c == nil {
-		return // the client left
+	c := r.clients[ClientID(res.Client)]
+	if res.Seq == leaveSeq || c == nil {
+		return // the room's own leave, or the client left
 	}
-	c.pending--
 	out := protocol.Result{Seq: res.Seq, Frame: frame, Status: protocol.Applied, Reason: res.Reason}
 	if res.Status != sim.StatusApplied {
 		out.Status = protocol.Fizzled
-		r.stats.fizzled.Add(1)
-	} else {
-		r.stats.applied.Add(1)
 	}
-	if res.Seq == joinSeq && out.Status == protocol.Applied {
-		c.ship = r.findShip(res.Client)
-		out.Value = c.ship
+	if res.Seq == joinSeq {
+		if out.Status == protocol.Applied {
+			c.avatar = r.game.Avatar(0, res.Client)
+			out.Value = c.avatar
+		} else {
+			r.stats.joinsFizzled.Add(1)
+		}
+	} else {
+		c.pending--
+		if out.Status == protocol.Applied {
+			r.stats.applied.Add(1)
+		} else {
+			r.stats.fizzled.Add(1)
+		}
 	}
 	r.sendReliable(c, protocol.AppendResult(r.msg[:0], &out))
 }
 
-// joinSeq is the sequence of the join the room makes for a client when it
-// connects; a client's own actions count from 1.
-const joinSeq = 0
-
-// findShip returns the id of the newest ship the client owns, or 0.
-func (r *Room) findShip(cid uint32) uint32 {
-	ships := r.game.Ships()
-	for i := len(ships) - 1; i >= 0; i-- {
-		if ships[i].Owner == cid && ships[i].Origin == 0 {
-			return ships[i].ID
-		}
-	}
-	return 0
-}
+// The sequences of the room's own actions for a client: its join (the
+// Result a client waits for) and its leave (sorted after anything else of
+// the client's in its frame). A client's own actions count from 1.
+const (
+	joinSeq  = 0
+	leaveSeq = 1<<32 - 1
+)
 
 // stamp queues a client's action for the frame InputDelay frames after the
-// next one; beyond its bounds it fizzles at once with protocol.ReasonBusy.
+// next one. An action the client may not send, or beyond the room's
+// bounds, fizzles at once with a reason.
 func (r *Room) stamp(c *client, a *protocol.Action) {
 	sa := sim.Action{
 		Frame:  r.frame + 1 + uint32(r.cfg.InputDelay),
@@ -290,10 +332,18 @@ func (r *Room) stamp(c *client, a *protocol.Action) {
 		Kind:   a.Kind,
 		Args:   a.Args,
 	}
-	if c.pending >= r.cfg.MaxPendingActions || !r.queue.push(sa) {
-		r.stats.fizzled.Add(1)
+	reason := uint8(0)
+	switch {
+	case a.Seq == joinSeq || a.Seq == leaveSeq || !r.game.ClientMay(a.Kind):
+		reason = protocol.ReasonReserved
+		r.stats.reserved.Add(1)
+	case !c.proven || c.pending >= r.cfg.MaxPendingActions || !r.queue.push(sa):
+		reason = protocol.ReasonBusy
 		r.stats.busy.Add(1)
-		out := protocol.Result{Seq: a.Seq, Frame: sa.Frame, Status: protocol.Fizzled, Reason: protocol.ReasonBusy}
+	}
+	if reason != 0 {
+		r.stats.fizzled.Add(1)
+		out := protocol.Result{Seq: a.Seq, Frame: sa.Frame, Status: protocol.Fizzled, Reason: reason}
 		r.sendReliable(c, protocol.AppendResult(r.msg[:0], &out))
 		return
 	}
@@ -301,7 +351,7 @@ func (r *Room) stamp(c *client, a *protocol.Action) {
 }
 
 func (r *Room) sendReliable(c *client, msg []byte) {
-	if err := r.net.SendReliable(c.id, msg); err != nil {
+	if err := c.link.SendReliable(msg); err != nil {
 		r.log.Debug("reliable send failed", "client", c.id, "err", err)
 	}
 }
@@ -330,11 +380,19 @@ func (r *Room) applyBudgets() {
 	}
 }
 
-func (r *Room) dropAll() {
+// shutdown tells every client the room is going away and forgets them.
+func (r *Room) shutdown(now time.Time) {
+	r.closing = true
+	for _, t := range r.transports {
+		t.Shutdown(now)
+	}
 	for _, c := range r.order {
 		c.drop(&r.pool)
 	}
 	r.order = r.order[:0]
 	clear(r.clients)
+	clear(r.perAddr)
+	r.unproven, r.proven = 0, 0
 	r.stats.clients.Store(0)
+	r.stats.unproven.Store(0)
 }

@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/flotilla/flotilla/netcode/batch"
 	"github.com/flotilla/flotilla/netcode/netsim"
 	"github.com/flotilla/flotilla/protocol"
 	"github.com/flotilla/flotilla/protocol/demowire"
@@ -23,22 +24,39 @@ type simRoom struct {
 	t      *testing.T
 	net    *netsim.Network
 	room   *Room
+	udp    *UDP
+	game   *demowire.Game
 	probes []*probe
 	cancel context.CancelFunc
 	done   chan error
 }
 
-func startSimRoom(t *testing.T, nc netsim.Config, cfg Config) *simRoom {
+// newDemoRoom is a room running the demo game for the clients of conn.
+func newDemoRoom(t testing.TB, conn batch.Conn, cfg Config, gc demowire.GameConfig) (*Room, *UDP, *demowire.Game) {
+	t.Helper()
+	game, err := demowire.NewGame(gc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	udp, err := NewUDP(conn, UDPConfig{}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	room, err := New(cfg, game, nil, udp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return room, udp, game
+}
+
+func startSimRoom(t *testing.T, nc netsim.Config, cfg Config, gc demowire.GameConfig) *simRoom {
 	t.Helper()
 	s := &simRoom{t: t, net: netsim.New(nc), done: make(chan error, 1)}
 	conn, err := s.net.Listen(roomAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.room, err = New(conn, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s.room, s.udp, s.game = newDemoRoom(t, conn, cfg, gc)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go func() { s.done <- s.room.Run(ctx) }()
@@ -47,7 +65,7 @@ func startSimRoom(t *testing.T, nc netsim.Config, cfg Config) *simRoom {
 
 func (s *simRoom) addProbes(n int, blind bool) {
 	for i := range n {
-		conn, err := s.net.Listen(netip.MustParseAddrPort(fmt.Sprintf("10.0.1.%d:%d", 1+i/200, 1000+i)))
+		conn, err := s.net.Listen(netip.MustParseAddrPort(fmt.Sprintf("10.0.1.%d:%d", 1+i/16, 1000+i)))
 		if err != nil {
 			s.t.Fatal(err)
 		}
@@ -139,7 +157,7 @@ func checkProbes(t *testing.T, s *simRoom) {
 // every action gets exactly one result.
 func TestRoomServesClients(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s := startSimRoom(t, netsim.Config{Seed: 1, Latency: 20 * time.Millisecond}, Config{})
+		s := startSimRoom(t, netsim.Config{Seed: 1, Latency: 20 * time.Millisecond}, Config{}, demowire.GameConfig{})
 		s.addProbes(12, false)
 		s.run(5*time.Second, steer(s, 100))
 		// Stop acting; let the last results come home.
@@ -147,7 +165,7 @@ func TestRoomServesClients(t *testing.T) {
 		checkProbes(t, s)
 		st := s.room.Stats()
 		s.stop()
-		if st.Clients != 12 || st.Fulls < 12 || st.Deltas == 0 {
+		if st.Clients != 12 || st.Proofs < 12 || st.Deltas == 0 {
 			t.Errorf("room stats: %+v", st)
 		}
 		// After the first, snapshots are deltas against acknowledged state.
@@ -179,7 +197,7 @@ func TestRoomServesClients(t *testing.T) {
 // converges and nothing acknowledged is lost.
 func TestRoomUnderLossAndJitter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s := startSimRoom(t, netsim.Config{Seed: 2, Latency: 60 * time.Millisecond, Jitter: 80 * time.Millisecond, Loss: 0.1}, Config{})
+		s := startSimRoom(t, netsim.Config{Seed: 2, Latency: 60 * time.Millisecond, Jitter: 80 * time.Millisecond, Loss: 0.1}, Config{}, demowire.GameConfig{})
 		s.addProbes(12, false)
 		s.run(8*time.Second, steer(s, 100))
 		s.run(3*time.Second, nil)
@@ -194,8 +212,7 @@ func TestRoomUnderLossAndJitter(t *testing.T) {
 // bytes once its view stops changing.
 func TestIdleHeartbeat(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		in := demowire.TileInterest()
-		s := startSimRoom(t, netsim.Config{Seed: 3, Latency: 10 * time.Millisecond}, Config{Interest: &in})
+		s := startSimRoom(t, netsim.Config{Seed: 3, Latency: 10 * time.Millisecond}, Config{}, demowire.GameConfig{Interest: demowire.TileInterest()})
 		s.addProbes(1, false)
 		s.run(3*time.Second, nil)
 		p := s.probes[0]
@@ -203,7 +220,7 @@ func TestIdleHeartbeat(t *testing.T) {
 		if p.forms[protocol.Heartbeat] < 20 {
 			t.Fatalf("forms %v: want heartbeats once the ship is at rest", p.forms)
 		}
-		last := p.sizes[len(p.sizes)-1] - (netHeader)
+		last := p.sizes[len(p.sizes)-1] - udpOverhead
 		if last > protocol.MaxHeartbeat {
 			t.Errorf("idle snapshot payload %d bytes, want ≤ %d", last, protocol.MaxHeartbeat)
 		}
@@ -217,7 +234,7 @@ func TestIdleHeartbeat(t *testing.T) {
 func TestPrioritizedSnapshotsFillAndRebuild(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const bps, hz = 2000, 20
-		s := startSimRoom(t, netsim.Config{Seed: 4, Latency: 20 * time.Millisecond}, Config{BytesPerSec: bps, SnapshotHz: hz})
+		s := startSimRoom(t, netsim.Config{Seed: 4, Latency: 20 * time.Millisecond}, Config{BytesPerSec: bps, SnapshotHz: hz}, demowire.GameConfig{})
 		s.addProbes(40, false)
 		s.run(4*time.Second, steer(s, 100))
 		s.run(time.Second, nil)

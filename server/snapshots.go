@@ -9,15 +9,14 @@ import (
 )
 
 const (
-	// netHeader is netcode's unreliable packet overhead: header, acks and
-	// sequence. Budgets count UDP payload bytes, so they include it.
-	netHeader = netcode.HeaderSize + netcode.AckSize + 2
-	// maxDatagram is the largest UDP payload a snapshot may take.
+	// maxDatagram is the largest datagram a snapshot may take on the
+	// wire, transport overhead included.
 	maxDatagram = netcode.MaxPacket
-	// maxSnapshot is the largest snapshot payload (head and codec bytes).
-	maxSnapshot = maxDatagram - netHeader
+	// maxSnapshot is the largest snapshot payload (head and codec bytes)
+	// on a transport with no overhead.
+	maxSnapshot = maxDatagram
 	// maxHead is the largest snapshot head.
-	maxHead = 5
+	maxHead = protocol.MaxHead
 )
 
 // encKey names one encoding: view cur against baseline base (nil: full).
@@ -89,23 +88,21 @@ func (c *encCache) endTick() {
 // a client whose budget is spent skips this snapshot and the next one
 // carries the state of its own tick.
 func (r *Room) sendSnapshot(c *client) {
-	seq, err := r.net.NextSeq(c.id)
-	if err != nil {
-		return
-	}
-	room := min(c.tokens/r.cfg.TickHz, maxDatagram) - netHeader
+	over := c.link.Overhead()
+	room := min(c.tokens/r.cfg.TickHz, maxDatagram) - over
 	if room < protocol.MaxHeartbeat {
 		r.stats.budgetSkips.Add(1)
 		return
 	}
-	bs, back := c.baseline(seq)
+	seq := c.seq
+	bs, back := c.hist.Baseline(seq)
 	var base *view
-	head := protocol.SnapshotHead{Form: protocol.Full, Frame: r.frame}
+	head := protocol.SnapshotHead{Form: protocol.Full, Seq: seq, Frame: r.frame}
 	if bs != nil {
 		base = bs.v
-		head = protocol.SnapshotHead{Form: protocol.Delta, Back: back, Frame: r.frame - bs.frame}
+		head = protocol.SnapshotHead{Form: protocol.Delta, Back: back, Seq: seq, Frame: r.frame - bs.frame}
 	}
-	cur := r.tileView(c.tile, c.lastSnap)
+	cur := r.focusView(c.focus, c.lastSnap)
 	var e encoding
 	var body []byte
 	if c.crowded && base != nil {
@@ -128,31 +125,10 @@ func (r *Room) sendSnapshot(c *client) {
 		}
 		r.stats.prioritized.Add(1)
 	}
-	pkt, ok := protocol.AppendSnapshotHead(r.pkt[:0], head)
-	if !ok {
-		// The baseline is too many frames old to name: start over.
-		c.drop(&r.pool)
-		c.hasAcked = false
-		if sent != cur && sent != base {
-			r.pool.release(sent)
-		}
+	if !r.send(c, head, body, sent, sent != cur && sent != base) {
 		return
 	}
-	pkt = append(pkt, body...)
-	if _, err := r.net.SendUnreliable(c.id, pkt); err != nil {
-		if sent != cur && sent != base {
-			r.pool.release(sent)
-		}
-		return
-	}
-	if sent == cur || sent == base {
-		r.pool.hold(sent)
-	}
-	c.record(seq, sent, r.frame, &r.pool)
-	c.tokens -= (netHeader + len(pkt)) * r.cfg.TickHz
 	c.lastSnap = r.frame
-	n := netHeader + len(pkt)
-	r.stats.snapshotBytes.observe(float64(n))
 	switch head.Form {
 	case protocol.Full:
 		r.stats.fulls.Add(1)
@@ -161,4 +137,40 @@ func (r *Room) sendSnapshot(c *client) {
 	default:
 		r.stats.heartbeats.Add(1)
 	}
+}
+
+// send writes head and body to c as its next snapshot and records that it
+// carries view v at the current frame. v is a view the room holds (a
+// cached or baseline view, which send holds once more) or, with own, one
+// made for c alone (whose one reference passes to the history). It reports
+// false, releasing an own view, when nothing was sent.
+func (r *Room) send(c *client, head protocol.SnapshotHead, body []byte, v *view, own bool) bool {
+	pkt, ok := protocol.AppendSnapshotHead(r.pkt[:0], head)
+	if !ok {
+		// The baseline is too many frames old to name: start over.
+		c.drop(&r.pool)
+		if own {
+			r.pool.release(v)
+		}
+		return false
+	}
+	pkt = append(pkt, body...)
+	if err := c.link.SendSnapshot(head.Seq, pkt); err != nil {
+		if own {
+			r.pool.release(v)
+		}
+		return false
+	}
+	if !own {
+		r.pool.hold(v)
+	}
+	c.hist.Record(head.Seq, histEntry{v: v, frame: r.frame}, func(e *histEntry) { r.pool.release(e.v) })
+	c.seq++
+	n := c.link.Overhead() + len(pkt)
+	c.tokens -= n * r.cfg.TickHz
+	if c.unackedSince.IsZero() {
+		c.unackedSince = r.now
+	}
+	r.stats.snapshotBytes.observe(float64(n))
+	return true
 }

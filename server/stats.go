@@ -8,7 +8,13 @@ import (
 // Stats are the room's counters. Reading them is safe from any goroutine;
 // the ops endpoint and the live summary read them.
 type Stats struct {
-	clients                    atomic.Int64
+	clients, unproven          atomic.Int64
+	freeViewBytes              atomic.Int64
+	throttled, full            atomic.Uint64
+	sentAway                   [len(reasonNames)]atomic.Uint64
+	proofs                     atomic.Uint64
+	proofTimeouts, ackTimeouts atomic.Uint64
+	reserved, joinsFizzled     atomic.Uint64
 	views                      atomic.Int64
 	frame                      atomic.Uint64
 	connects, disconnects      atomic.Uint64
@@ -26,25 +32,46 @@ type Stats struct {
 	desyncPermanent            atomic.Uint64
 	badMessages, framesSkipped atomic.Uint64
 	tickSeconds, snapshotBytes histogram
+	proofSeconds               histogram
 }
 
 // StatsSnapshot is a copy of the room's counters at one instant.
 type StatsSnapshot struct {
-	Clients     int64
-	LiveViews   int64  // views held by client histories and the tick's cache
-	Frame       uint64 // last stepped frame
-	Connects    uint64
-	Disconnects uint64
-	Actions     uint64 // actions that reached their frame
-	Applied     uint64
-	Fizzled     uint64 // including those refused as busy
-	Busy        uint64 // fizzled at receipt: too many pending
-	Fulls       uint64 // snapshots sent whole
-	Deltas      uint64 // snapshots sent as a delta
-	Heartbeats  uint64 // snapshots that said "nothing changed"
-	BudgetSkips uint64 // snapshots not sent: budget spent
-	Prioritized uint64 // snapshots cut down by the priority accumulator
-	Measures    uint64 // exact size sums over a view the accumulator made
+	Clients  int64 // proven clients: in the world
+	Unproven int64 // sessions that have not yet acknowledged a snapshot
+	// FreeViewBytes is the memory kept in idle views for reuse (bounded by
+	// Config.MaxFreeViewBytes).
+	FreeViewBytes int64
+	// Throttled counts sessions sent away on arrival: too many unproven
+	// (overall or from one address); Full, clients proven while the room
+	// held MaxClients.
+	Throttled, Full uint64
+	// SentAway counts the sessions the room ended, by reason (indexed by
+	// Reason: kicked, full, throttled, protocol, timeout, shutdown,
+	// backlog; index 0 unused). Throttled arrivals are counted here too.
+	SentAway [8]uint64
+	Proofs   uint64 // proof snapshots sent to unproven clients
+	// ProofTimeouts: unproven sessions that acknowledged nothing within
+	// ProofTimeout; AckTimeouts: clients that acknowledged nothing sent for
+	// AckTimeout.
+	ProofTimeouts, AckTimeouts uint64
+	Reserved                   uint64            // client actions of a kind reserved to the server (fizzled)
+	JoinsFizzled               uint64            // the game refused a proven client its place
+	ProofSeconds               HistogramSnapshot // from arrival to the first acknowledgement
+	LiveViews                  int64             // views held by client histories and the tick's cache
+	Frame                      uint64            // last stepped frame
+	Connects                   uint64
+	Disconnects                uint64
+	Actions                    uint64 // actions that reached their frame
+	Applied                    uint64
+	Fizzled                    uint64 // including those refused as busy
+	Busy                       uint64 // fizzled at receipt: too many pending, the frame's quota spent, or not yet in the world
+	Fulls                      uint64 // snapshots sent whole
+	Deltas                     uint64 // snapshots sent as a delta
+	Heartbeats                 uint64 // snapshots that said "nothing changed"
+	BudgetSkips                uint64 // snapshots not sent: budget spent
+	Prioritized                uint64 // snapshots cut down by the priority accumulator
+	Measures                   uint64 // exact size sums over a view the accumulator made
 	// PrioritySkips counts snapshots skipped because a baseline's
 	// removals alone did not fit the room; PriceMisses, prioritized views
 	// whose encoding did not fit what they were priced at (a bug: the
@@ -66,8 +93,12 @@ type StatsSnapshot struct {
 // Stats returns a copy of the room's counters. Safe from any goroutine.
 func (r *Room) Stats() StatsSnapshot {
 	s := &r.stats
-	return StatsSnapshot{
-		Clients: s.clients.Load(), LiveViews: s.views.Load(), Frame: s.frame.Load(),
+	ss := StatsSnapshot{
+		Clients: s.clients.Load(), Unproven: s.unproven.Load(), FreeViewBytes: s.freeViewBytes.Load(),
+		Throttled: s.throttled.Load(), Full: s.full.Load(), Proofs: s.proofs.Load(),
+		ProofTimeouts: s.proofTimeouts.Load(), AckTimeouts: s.ackTimeouts.Load(),
+		Reserved: s.reserved.Load(), JoinsFizzled: s.joinsFizzled.Load(), ProofSeconds: s.proofSeconds.snapshot(),
+		LiveViews: s.views.Load(), Frame: s.frame.Load(),
 		Connects: s.connects.Load(), Disconnects: s.disconnects.Load(),
 		Actions: s.actions.Load(), Applied: s.applied.Load(), Fizzled: s.fizzled.Load(), Busy: s.busy.Load(),
 		Fulls: s.fulls.Load(), Deltas: s.deltas.Load(), Heartbeats: s.heartbeats.Load(),
@@ -79,11 +110,17 @@ func (r *Room) Stats() StatsSnapshot {
 		BadMessages: s.badMessages.Load(), FramesSkipped: s.framesSkipped.Load(),
 		TickSeconds: s.tickSeconds.snapshot(), SnapshotBytes: s.snapshotBytes.snapshot(),
 	}
+	for i := range ss.SentAway {
+		ss.SentAway[i] = s.sentAway[i].Load()
+	}
+	return ss
 }
 
 func (s *Stats) init() {
 	s.tickSeconds.bounds = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.033, 0.05, 0.1, 0.25, 1}
 	s.snapshotBytes.bounds = []float64{8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 300, 384, 512, 768, 1024, 1200}
+	s.proofSeconds.bounds = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
+	s.proofSeconds.counts = make([]atomic.Uint64, len(s.proofSeconds.bounds)+1)
 	s.tickSeconds.counts = make([]atomic.Uint64, len(s.tickSeconds.bounds)+1)
 	s.snapshotBytes.counts = make([]atomic.Uint64, len(s.snapshotBytes.bounds)+1)
 }

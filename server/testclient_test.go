@@ -11,9 +11,12 @@ import (
 	"github.com/flotilla/flotilla/netcode/batch"
 	"github.com/flotilla/flotilla/protocol"
 	"github.com/flotilla/flotilla/protocol/demowire"
-	"github.com/flotilla/flotilla/sim"
-	"github.com/flotilla/flotilla/sim/fleet"
 )
+
+type probeSlot struct {
+	v     codec.View
+	frame uint32
+}
 
 // probe is the room's unit tests' client: it rebuilds views from the
 // snapshots with the codec (or, with blind set, accepts them unread, the
@@ -25,13 +28,8 @@ type probe struct {
 
 	welcome protocol.Welcome
 	codec   *codec.Codec
-	ring    [protocol.History]struct {
-		v     codec.View
-		seq   uint16
-		frame uint32
-		ok    bool
-	}
-	newest  int // ring index of the newest accepted view, -1 before any
+	ring    protocol.Ring[probeSlot]
+	newest  *probeSlot // the newest accepted view, nil before any
 	results []protocol.Result
 	refused map[string]int
 	forms   [3]int
@@ -40,7 +38,7 @@ type probe struct {
 }
 
 func newProbe(t testing.TB, conn batch.Conn, server netip.AddrPort, blind bool) *probe {
-	p := &probe{t: t, blind: blind, newest: -1, refused: map[string]int{}, nextSeq: 1}
+	p := &probe{t: t, blind: blind, refused: map[string]int{}, nextSeq: 1}
 	nc, err := netcode.NewClient(conn, netcode.ClientConfig{Server: server, Handler: p}, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -64,10 +62,18 @@ func (p *probe) Reliable(_ netcode.SessionID, msg []byte) {
 			p.t.Errorf("welcome: %v", err)
 			return
 		}
-		w, err := demowire.New(fleet.Config{TileSize: sim.Fixed(p.welcome.TileSize), WorldRadius: sim.Fixed(p.welcome.WorldRadius)})
+		fc, err := demowire.ParseParams(p.welcome.Game)
+		if err != nil {
+			p.t.Errorf("params: %v", err)
+			return
+		}
+		w, err := demowire.New(fc)
 		if err != nil {
 			p.t.Errorf("wire: %v", err)
 			return
+		}
+		if w.Schema.Hash() != p.welcome.SchemaHash {
+			p.t.Errorf("schema hash %x, welcome says %x", w.Schema.Hash(), p.welcome.SchemaHash)
 		}
 		p.codec = codec.NewCodec(w.Schema)
 	case protocol.MsgResult:
@@ -82,7 +88,7 @@ func (p *probe) Reliable(_ netcode.SessionID, msg []byte) {
 	}
 }
 
-func (p *probe) Unreliable(_ netcode.SessionID, seq uint16, payload []byte) bool {
+func (p *probe) Unreliable(_ netcode.SessionID, _ uint16, payload []byte) bool {
 	h, body, err := protocol.ParseSnapshotHead(payload)
 	if err != nil {
 		p.t.Errorf("snapshot head: %v", err)
@@ -97,13 +103,14 @@ func (p *probe) Unreliable(_ netcode.SessionID, seq uint16, payload []byte) bool
 		p.refused["no welcome"]++
 		return false
 	}
-	slot := &p.ring[seq%protocol.History]
-	slot.ok = false
+	seq := h.Seq
+	p.ring.Clear(seq)
+	slot := p.ring.Slot(seq)
 	var base *codec.View
 	frame := h.Frame
 	if h.Form != protocol.Full {
-		b := &p.ring[(seq-uint16(h.Back))%protocol.History]
-		if !b.ok || b.seq != seq-uint16(h.Back) {
+		b := p.ring.At(seq - uint16(h.Back))
+		if b == nil {
 			p.refused["no baseline"]++
 			return false
 		}
@@ -119,18 +126,17 @@ func (p *probe) Unreliable(_ netcode.SessionID, seq uint16, payload []byte) bool
 		}
 		return false
 	}
-	slot.seq, slot.frame, slot.ok = seq, frame, true
-	p.newest = int(seq % protocol.History)
+	slot.frame = frame
+	p.newest = p.ring.Set(seq)
 	return true
 }
 
 // view returns the newest accepted view and its frame.
 func (p *probe) view() (*codec.View, uint32, bool) {
-	if p.newest < 0 {
+	if p.newest == nil {
 		return nil, 0, false
 	}
-	s := &p.ring[p.newest]
-	return &s.v, s.frame, true
+	return &p.newest.v, p.newest.frame, true
 }
 
 func (p *probe) act(kind uint16, args [4]int32) uint32 {

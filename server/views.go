@@ -1,9 +1,9 @@
 package server
 
 import (
+	"unsafe"
+
 	"github.com/flotilla/flotilla/codec"
-	"github.com/flotilla/flotilla/sim"
-	"github.com/flotilla/flotilla/sim/fleet"
 )
 
 // view is one snapshot's content, shared by every client it was sent to and
@@ -17,20 +17,33 @@ type view struct {
 	refs  int32
 }
 
-// viewPool recycles views so steady state allocates nothing. Bound: it
-// keeps at most maxFree idle views; the live ones are bounded by clients ×
-// protocol.History plus one tick's cache.
+// viewPool recycles views so steady state allocates nothing. Bound: the
+// idle views it keeps hold at most maxFree bytes of entity and event
+// arrays; a view released beyond that is left to the garbage collector, so
+// what a crowd leaves behind is given back. Live views are bounded by
+// clients × protocol.History plus one tick's cache.
 type viewPool struct {
-	free []*view
-	live int
+	free      []*view
+	freeBytes int
+	maxFree   int
+	live      int
 }
 
-const maxFreeViews = 4096
+var (
+	entitySize = int(unsafe.Sizeof(codec.Entity{}))
+	eventSize  = int(unsafe.Sizeof(codec.Event{}))
+)
+
+// bytes is what v's arrays hold in memory.
+func (v *view) bytes() int {
+	return cap(v.v.Entities)*entitySize + cap(v.v.Events)*eventSize
+}
 
 func (p *viewPool) get(frame uint32) *view {
 	var v *view
 	if n := len(p.free); n > 0 {
 		v, p.free = p.free[n-1], p.free[:n-1]
+		p.freeBytes -= v.bytes()
 	} else {
 		v = &view{}
 	}
@@ -54,43 +67,41 @@ func (p *viewPool) release(v *view) {
 		panic("server: view released more often than held")
 	}
 	p.live--
-	if len(p.free) < maxFreeViews {
+	if b := v.bytes(); p.freeBytes+b <= p.maxFree {
 		p.free = append(p.free, v)
+		p.freeBytes += b
 	}
 }
 
-// tileKey names a shared view: what an observer on tile sees at this tick,
-// with the events of the frames after since.
-type tileKey struct {
-	tile  sim.Hex
+// viewKey names a shared view: what a client with this focus sees at this
+// tick, with the events of the frames after since.
+type viewKey struct {
+	focus uint64
 	since uint32
 }
 
-// tileCache holds the tile views built during one tick, so every client on
-// the same tile with the same event window gets the same view (and, with
-// the same baseline, the same bytes). Cleared at the end of the tick; it
-// holds one reference to each view meanwhile.
-type tileCache struct {
-	views map[tileKey]*view
-	evs   []fleet.CombatEvent // scratch
+// viewCache holds the views built during one tick, so every client with
+// the same focus and event window gets the same view (and, with the same
+// baseline, the same bytes). Cleared at the end of the tick; it holds one
+// reference to each view meanwhile.
+type viewCache struct {
+	views map[viewKey]*view
 }
 
-func (r *Room) tileView(tile sim.Hex, since uint32) *view {
-	k := tileKey{tile, since}
-	if v := r.tiles.views[k]; v != nil {
+func (r *Room) focusView(focus uint64, since uint32) *view {
+	k := viewKey{focus, since}
+	if v := r.views.views[k]; v != nil {
 		return v
 	}
 	v := r.pool.get(r.frame)
-	r.wire.AppendEntities(&v.v, r.game, tile, *r.cfg.Interest)
-	r.tiles.evs = r.events.since(r.tiles.evs[:0], since, r.frame)
-	r.wire.AppendEvents(&v.v, r.tiles.evs, tile, *r.cfg.Interest)
-	r.tiles.views[k] = v
+	r.game.AppendView(&v.v, focus, since)
+	r.views.views[k] = v
 	r.stats.viewsBuilt.Add(1)
 	return v
 }
 
 // endTick drops the cache's references.
-func (c *tileCache) endTick(p *viewPool) {
+func (c *viewCache) endTick(p *viewPool) {
 	for k, v := range c.views {
 		p.release(v)
 		delete(c.views, k)

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/flotilla/flotilla/netcode"
+	"github.com/flotilla/flotilla/server"
 )
 
 // maxBudgetBody bounds a /budget request body: three small numbers.
@@ -49,7 +49,7 @@ type budgetHandler struct {
 
 // budgetRequest is a parsed /budget request; zero fields were absent.
 type budgetRequest struct {
-	client  netcode.SessionID
+	client  server.ClientID
 	hz, bps int
 }
 
@@ -94,7 +94,7 @@ func (h *budgetHandler) parse(r *http.Request) (budgetRequest, int, error) {
 		if err != nil {
 			return req, http.StatusBadRequest, fmt.Errorf("client %q is not a session id (want 0..%d, 0 for every client)", v, uint32(1<<32-1))
 		}
-		req.client = netcode.SessionID(id)
+		req.client = server.ClientID(id)
 	}
 	var err error
 	hz, hasHz := formValue(r, "hz")
@@ -136,7 +136,7 @@ func parseBound(name, v string, lo, hi int, unit string) (int, error) {
 	return n, nil
 }
 
-func describeClient(id netcode.SessionID) string {
+func describeClient(id server.ClientID) string {
 	if id == 0 {
 		return "every client and the defaults"
 	}

@@ -1,6 +1,10 @@
 package ops
 
 import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flotilla/flotilla/netcode"
@@ -9,11 +13,16 @@ import (
 )
 
 // Collector exports a room's counters to Prometheus. It reads Room.Stats
-// and Room.Net once per scrape, so the numbers are as fresh as the scrape
-// and cost the room nothing between scrapes. Safe for concurrent scrapes.
+// and Room.Net, and its CollectorSources, once per scrape, so the numbers
+// are as fresh as the scrape and cost the room nothing between scrapes.
+// Safe for concurrent scrapes.
 type Collector struct {
-	room   Room
-	socket func() batch.Stats
+	room        Room
+	net         func() netcode.Stats
+	socket      func() batch.Stats
+	kernelDrops func() (uint64, error)
+	log         *slog.Logger
+	kernelErrs  atomic.Uint64 // failed reads of kernelDrops
 
 	clients, frame, liveViews          *prometheus.Desc
 	tickSeconds, snapshotBytes         *prometheus.Desc
@@ -30,22 +39,59 @@ type Collector struct {
 	desyncs, desyncsPermanent          *prometheus.Desc
 	badMessages, framesSkipped         *prometheus.Desc
 	socketDrops, socketTruncated       *prometheus.Desc
+	udpKernelDrops, udpKernelErrors    *prometheus.Desc
+	unproven, freeViewBytes            *prometheus.Desc
+	sentAway, proofSeconds             *prometheus.Desc
+	actionsReserved, joinsFizzled      *prometheus.Desc
 }
 
-// NewCollector returns a collector of room's counters. socket, when not
-// nil, reads the UDP backend's own counters (batch.Conn.Stats) and adds the
-// datagrams the backend dropped.
-func NewCollector(room Room, socket func() batch.Stats) *Collector {
+// CollectorSources are a Collector's optional inputs beside its room. Each
+// func is called once per scrape on the scrape's goroutine, and concurrent
+// scrapes may call it at the same time.
+type CollectorSources struct {
+	// Net, when set, reads the UDP transport's counters (server.UDP.Stats).
+	Net func() netcode.Stats
+	// Socket, when set, reads the UDP backend's own counters
+	// (batch.Conn.Stats) to export the datagrams the backend dropped.
+	Socket func() batch.Stats
+	// KernelDrops, when set, reads the datagrams the kernel dropped at the
+	// UDP socket's receive queue before the backend read them (in the
+	// binary, udpio.KernelDrops of the room's address). A scrape it fails
+	// leaves flotilla_udp_kernel_drops_total out, counts the failure in
+	// flotilla_udp_kernel_drops_read_errors_total and logs it: the first
+	// failure at warn level, later ones at debug.
+	KernelDrops func() (uint64, error)
+	// Log receives KernelDrops' errors; nil discards them.
+	Log *slog.Logger
+}
+
+// NewCollector returns a collector of room's counters and of the sources
+// in src that are set.
+func NewCollector(room Room, src CollectorSources) *Collector {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("flotilla_"+name, help, labels, nil)
 	}
+	log := src.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Collector{
-		room:   room,
-		socket: socket,
+		room:        room,
+		net:         src.Net,
+		socket:      src.Socket,
+		kernelDrops: src.KernelDrops,
+		log:         log,
 
-		clients:   d("clients", "Clients connected to the room."),
-		frame:     d("frame", "Last frame the room stepped."),
-		liveViews: d("live_views", "Snapshot views held by client histories and the tick's cache."),
+		clients: d("clients", "Clients in the room's world: sessions that acknowledged a snapshot."),
+
+		unproven:        d("unproven_sessions", "Sessions that have not yet acknowledged a snapshot: no avatar, no view of their own."),
+		freeViewBytes:   d("free_view_bytes", "Memory kept in idle snapshot views for reuse (bounded by the room's MaxFreeViewBytes)."),
+		sentAway:        d("sent_away_total", "Sessions the room ended, by reason (throttled: too many unproven sessions overall or from one address; timeout: acknowledged nothing in time).", "reason"),
+		proofSeconds:    d("proof_duration_seconds", "Time from a session's arrival to its first acknowledged snapshot."),
+		actionsReserved: d("actions_reserved_total", "Client actions of a kind reserved to the server (join, leave), fizzled; also counted in flotilla_actions_total{result=\"fizzled\"}."),
+		joinsFizzled:    d("joins_fizzled_total", "Proven clients the game refused a place in the world."),
+		frame:           d("frame", "Last frame the room stepped."),
+		liveViews:       d("live_views", "Snapshot views held by client histories and the tick's cache."),
 
 		tickSeconds:   d("tick_duration_seconds", "Wall time of one room tick: actions, world step and every snapshot sent."),
 		snapshotBytes: d("snapshot_size_bytes", "UDP payload bytes of one snapshot datagram: the bytes one client receives for one snapshot."),
@@ -60,7 +106,7 @@ func NewCollector(room Room, socket func() batch.Stats) *Collector {
 		connects:      d("connects_total", "Clients that connected."),
 		disconnects:   d("disconnects_total", "Sessions that ended, by reason.", "reason"),
 
-		snapshots:     d("snapshots_total", "Snapshots sent to clients, by form: full, delta against an acknowledged baseline, or a heartbeat saying nothing changed.", "form"),
+		snapshots:     d("snapshots_total", "Snapshots sent to clients, by form: full, delta against an acknowledged baseline, a heartbeat saying nothing changed, or the shared proof snapshot an unproven session must acknowledge.", "form"),
 		actions:       d("actions_total", "Client actions resolved, by result: applied, or fizzled (including those refused as busy).", "result"),
 		actionsBusy:   d("actions_busy_total", "Client actions fizzled on receipt because too many were pending; also counted in flotilla_actions_total{result=\"fizzled\"}."),
 		budgetSkips:   d("budget_skips_total", "Snapshots not sent because the client's byte budget was spent."),
@@ -79,6 +125,9 @@ func NewCollector(room Room, socket func() batch.Stats) *Collector {
 
 		socketDrops:     d("socket_dropped_packets_total", "Datagrams the UDP backend dropped (in: its receive ring was full; out: the socket refused them).", "direction"),
 		socketTruncated: d("socket_truncated_packets_total", "Received datagrams longer than the receive buffer, cut short by the socket."),
+
+		udpKernelDrops:  d("udp_kernel_drops_total", "Datagrams the kernel dropped at the socket's receive queue before the server read them."),
+		udpKernelErrors: d("udp_kernel_drops_read_errors_total", "Scrapes that could not read the kernel's drops and left flotilla_udp_kernel_drops_total out."),
 	}
 }
 
@@ -86,23 +135,31 @@ func NewCollector(room Room, socket func() batch.Stats) *Collector {
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.clients, c.frame, c.liveViews, c.tickSeconds, c.snapshotBytes,
-		c.rxBytes, c.txBytes, c.rxPackets, c.txPackets, c.packetsByType,
-		c.drops, c.refused, c.connects, c.disconnects,
-		c.snapshots, c.actions, c.actionsBusy, c.budgetSkips, c.prioritized, c.deferred,
+		c.unproven, c.freeViewBytes, c.sentAway, c.proofSeconds, c.actionsReserved, c.joinsFizzled,
+		c.connects, c.snapshots, c.actions, c.actionsBusy, c.budgetSkips, c.prioritized, c.deferred,
 		c.eventsDropped, c.prioritySkips, c.priceMisses, c.encodes, c.encodesShared,
 		c.desyncs, c.desyncsPermanent, c.badMessages, c.framesSkipped,
 	} {
 		ch <- d
 	}
+	if c.net != nil {
+		for _, d := range []*prometheus.Desc{c.rxBytes, c.txBytes, c.rxPackets, c.txPackets, c.packetsByType, c.drops, c.refused, c.disconnects} {
+			ch <- d
+		}
+	}
 	if c.socket != nil {
 		ch <- c.socketDrops
 		ch <- c.socketTruncated
+	}
+	if c.kernelDrops != nil {
+		ch <- c.udpKernelDrops
+		ch <- c.udpKernelErrors
 	}
 }
 
 // Collect reads the room's counters and sends them.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	s, n := c.room.Stats(), c.room.Net()
+	s := c.room.Stats()
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
@@ -111,31 +168,43 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 
 	gauge(c.clients, float64(s.Clients))
+	gauge(c.unproven, float64(s.Unproven))
+	gauge(c.freeViewBytes, float64(s.FreeViewBytes))
+	for r := server.Reason(1); int(r) < len(s.SentAway); r++ {
+		counter(c.sentAway, s.SentAway[r], r.String())
+	}
+	ch <- constHistogram(c.proofSeconds, s.ProofSeconds)
+	counter(c.actionsReserved, s.Reserved)
+	counter(c.joinsFizzled, s.JoinsFizzled)
 	gauge(c.frame, float64(s.Frame))
 	gauge(c.liveViews, float64(s.LiveViews))
 	ch <- constHistogram(c.tickSeconds, s.TickSeconds)
 	ch <- constHistogram(c.snapshotBytes, s.SnapshotBytes)
 
-	counter(c.rxBytes, n.RxBytes)
-	counter(c.txBytes, n.TxBytes)
-	counter(c.rxPackets, n.RxPackets)
-	counter(c.txPackets, n.TxPackets)
-	for t := range n.RxByType {
-		counter(c.packetsByType, n.RxByType[t], "in", netcode.Type(t).String())
-		counter(c.packetsByType, n.TxByType[t], "out", netcode.Type(t).String())
-	}
-	for r, v := range n.Drops {
-		counter(c.drops, v, netcode.Drop(r).String())
-	}
-	for r := range n.Refused {
-		counter(c.refused, n.Refused[r], netcode.Reason(r).String())
-		counter(c.disconnects, n.Disconnects[r], netcode.Reason(r).String())
+	if c.net != nil {
+		n := c.net()
+		counter(c.rxBytes, n.RxBytes)
+		counter(c.txBytes, n.TxBytes)
+		counter(c.rxPackets, n.RxPackets)
+		counter(c.txPackets, n.TxPackets)
+		for t := range n.RxByType {
+			counter(c.packetsByType, n.RxByType[t], "in", netcode.Type(t).String())
+			counter(c.packetsByType, n.TxByType[t], "out", netcode.Type(t).String())
+		}
+		for r, v := range n.Drops {
+			counter(c.drops, v, netcode.Drop(r).String())
+		}
+		for r := range n.Refused {
+			counter(c.refused, n.Refused[r], netcode.Reason(r).String())
+			counter(c.disconnects, n.Disconnects[r], netcode.Reason(r).String())
+		}
 	}
 	counter(c.connects, s.Connects)
 
 	counter(c.snapshots, s.Fulls, "full")
 	counter(c.snapshots, s.Deltas, "delta")
 	counter(c.snapshots, s.Heartbeats, "heartbeat")
+	counter(c.snapshots, s.Proofs, "proof")
 	counter(c.actions, s.Applied, "applied")
 	counter(c.actions, s.Fizzled, "fizzled")
 	counter(c.actionsBusy, s.Busy)
@@ -158,6 +227,27 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.socketDrops, b.TxDropped, "out")
 		counter(c.socketTruncated, b.RxTruncated)
 	}
+	if c.kernelDrops != nil {
+		c.collectKernelDrops(ch)
+	}
+}
+
+// collectKernelDrops sends the kernel's drop count and the count of the
+// scrapes that could not read it. A failed read leaves the drop count out
+// of this scrape rather than failing the whole scrape or sending a zero.
+func (c *Collector) collectKernelDrops(ch chan<- prometheus.Metric) {
+	drops, err := c.kernelDrops()
+	if err != nil {
+		failures := c.kernelErrs.Add(1)
+		level := slog.LevelDebug
+		if failures == 1 {
+			level = slog.LevelWarn
+		}
+		c.log.Log(context.Background(), level, "ops: cannot read the kernel's UDP drops", "err", err, "failures", failures)
+	} else {
+		ch <- prometheus.MustNewConstMetric(c.udpKernelDrops, prometheus.CounterValue, float64(drops))
+	}
+	ch <- prometheus.MustNewConstMetric(c.udpKernelErrors, prometheus.CounterValue, float64(c.kernelErrs.Load()))
 }
 
 // constHistogram turns a room histogram (per-bucket counts, the last one

@@ -1,7 +1,11 @@
 package ops
 
 import (
+	"bytes"
+	"errors"
+	"log/slog"
 	"math"
+	"strings"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
@@ -45,7 +49,7 @@ func distinctStats() (server.StatsSnapshot, netcode.Stats) {
 
 func TestCollectorExportsRoomCounters(t *testing.T) {
 	s, n := distinctStats()
-	mfs := gather(t, NewCollector(&fakeRoom{stats: s, net: n}, nil))
+	mfs := gather(t, NewCollector(&fakeRoom{stats: s}, CollectorSources{Net: netOf(n)}))
 
 	for _, c := range []struct {
 		name   string
@@ -96,16 +100,19 @@ func TestCollectorExportsRoomCounters(t *testing.T) {
 	if got := len(mfs["flotilla_net_dropped_packets_total"].GetMetric()); got != int(netcode.NumDrops) {
 		t.Errorf("%d drop reasons exported, want %d", got, netcode.NumDrops)
 	}
-	for _, name := range []string{"flotilla_socket_dropped_packets_total", "flotilla_socket_truncated_packets_total"} {
+	for _, name := range []string{
+		"flotilla_socket_dropped_packets_total", "flotilla_socket_truncated_packets_total",
+		"flotilla_udp_kernel_drops_total", "flotilla_udp_kernel_drops_read_errors_total",
+	} {
 		if _, ok := mfs[name]; ok {
-			t.Errorf("%s exported without a socket", name)
+			t.Errorf("%s exported without a source", name)
 		}
 	}
 }
 
 func TestCollectorHistogramsAreCumulative(t *testing.T) {
 	s, n := distinctStats()
-	mfs := gather(t, NewCollector(&fakeRoom{stats: s, net: n}, nil))
+	mfs := gather(t, NewCollector(&fakeRoom{stats: s}, CollectorSources{Net: netOf(n)}))
 
 	for _, c := range []struct {
 		name    string
@@ -140,7 +147,7 @@ func TestCollectorHistogramsAreCumulative(t *testing.T) {
 // bucket but not yet in Count; the export must stay a valid histogram.
 func TestCollectorHistogramCountCoversBuckets(t *testing.T) {
 	h := server.HistogramSnapshot{Bounds: []float64{1, 2}, Counts: []uint64{3, 4, 1}, Sum: 12, Count: 7}
-	mfs := gather(t, NewCollector(&fakeRoom{stats: server.StatsSnapshot{TickSeconds: h, SnapshotBytes: h}}, nil))
+	mfs := gather(t, NewCollector(&fakeRoom{stats: server.StatsSnapshot{TickSeconds: h, SnapshotBytes: h}}, CollectorSources{}))
 	got := find(t, mfs, "flotilla_tick_duration_seconds").GetHistogram()
 	if got.GetSampleCount() != 8 {
 		t.Errorf("count %d, want the 8 the buckets hold", got.GetSampleCount())
@@ -153,7 +160,7 @@ func TestCollectorHistogramCountCoversBuckets(t *testing.T) {
 func TestCollectorEmptyHistograms(t *testing.T) {
 	// A room that never ticked: no observations, buckets all zero.
 	empty := server.HistogramSnapshot{Bounds: []float64{1, 2}, Counts: make([]uint64, 3)}
-	mfs := gather(t, NewCollector(&fakeRoom{stats: server.StatsSnapshot{TickSeconds: empty, SnapshotBytes: empty}}, nil))
+	mfs := gather(t, NewCollector(&fakeRoom{stats: server.StatsSnapshot{TickSeconds: empty, SnapshotBytes: empty}}, CollectorSources{}))
 	h := find(t, mfs, "flotilla_snapshot_size_bytes").GetHistogram()
 	if h.GetSampleCount() != 0 || h.GetSampleSum() != 0 || math.IsNaN(h.GetSampleSum()) {
 		t.Errorf("empty histogram exported count %d sum %v", h.GetSampleCount(), h.GetSampleSum())
@@ -163,7 +170,7 @@ func TestCollectorEmptyHistograms(t *testing.T) {
 func TestCollectorSocketCounters(t *testing.T) {
 	s, n := distinctStats()
 	sock := func() batch.Stats { return batch.Stats{RxDropped: 70, TxDropped: 71, RxTruncated: 72} }
-	mfs := gather(t, NewCollector(&fakeRoom{stats: s, net: n}, sock))
+	mfs := gather(t, NewCollector(&fakeRoom{stats: s}, CollectorSources{Net: netOf(n), Socket: sock}))
 	for _, c := range []struct {
 		name   string
 		labels []string
@@ -176,5 +183,54 @@ func TestCollectorSocketCounters(t *testing.T) {
 		if got := value(t, mfs, c.name, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
+	}
+}
+
+func TestCollectorKernelDrops(t *testing.T) {
+	kernel := &fakeKernelDrops{drops: 11732}
+	c := NewCollector(&fakeRoom{}, CollectorSources{KernelDrops: kernel.read})
+	mfs := gather(t, c)
+	if got := value(t, mfs, "flotilla_udp_kernel_drops_total"); got != 11732 {
+		t.Errorf("kernel drops %v, want 11732", got)
+	}
+	if got := value(t, mfs, "flotilla_udp_kernel_drops_read_errors_total"); got != 0 {
+		t.Errorf("read errors %v, want 0", got)
+	}
+}
+
+// A failed read leaves the kernel's drops out of that scrape only: the rest
+// is exported, the failure is counted and logged, loudly once.
+func TestCollectorKernelDropsReadError(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	kernel := &fakeKernelDrops{err: errors.New("no /proc")}
+	s, n := distinctStats()
+	c := NewCollector(&fakeRoom{stats: s}, CollectorSources{Net: netOf(n), KernelDrops: kernel.read, Log: log})
+
+	for scrape := 1; scrape <= 2; scrape++ {
+		mfs := gather(t, c)
+		if _, ok := mfs["flotilla_udp_kernel_drops_total"]; ok {
+			t.Errorf("scrape %d: kernel drops exported after a failed read", scrape)
+		}
+		if got := value(t, mfs, "flotilla_udp_kernel_drops_read_errors_total"); got != float64(scrape) {
+			t.Errorf("scrape %d: read errors %v", scrape, got)
+		}
+		if got := value(t, mfs, "flotilla_clients"); got != 200 {
+			t.Errorf("scrape %d: clients %v, want the room's 200", scrape, got)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[1], "level=DEBUG") ||
+		!strings.Contains(lines[0], "no /proc") {
+		t.Errorf("logged:\n%s\nwant one warning with the error, then one debug line", logs.String())
+	}
+
+	kernel.set(5, nil)
+	mfs := gather(t, c)
+	if got := value(t, mfs, "flotilla_udp_kernel_drops_total"); got != 5 {
+		t.Errorf("kernel drops %v after the source recovered, want 5", got)
+	}
+	if got := value(t, mfs, "flotilla_udp_kernel_drops_read_errors_total"); got != 2 {
+		t.Errorf("read errors %v, want the 2 counted", got)
 	}
 }

@@ -16,7 +16,6 @@ import (
 type fakeRoom struct {
 	mu      sync.Mutex
 	stats   server.StatsSnapshot
-	net     netcode.Stats
 	refuse  bool // SetBudget reports a full queue
 	budgets []budgetRequest
 }
@@ -27,13 +26,10 @@ func (f *fakeRoom) Stats() server.StatsSnapshot {
 	return f.stats
 }
 
-func (f *fakeRoom) Net() netcode.Stats {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.net
-}
+// netOf is a CollectorSources.Net that reads n.
+func netOf(n netcode.Stats) func() netcode.Stats { return func() netcode.Stats { return n } }
 
-func (f *fakeRoom) SetBudget(id netcode.SessionID, hz, bps int) bool {
+func (f *fakeRoom) SetBudget(id server.ClientID, hz, bps int) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.refuse {
@@ -47,6 +43,26 @@ func (f *fakeRoom) changes() []budgetRequest {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]budgetRequest(nil), f.budgets...)
+}
+
+// fakeKernelDrops is a CollectorSources.KernelDrops whose answer a test
+// sets; safe for concurrent scrapes.
+type fakeKernelDrops struct {
+	mu    sync.Mutex
+	drops uint64
+	err   error
+}
+
+func (f *fakeKernelDrops) set(drops uint64, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.drops, f.err = drops, err
+}
+
+func (f *fakeKernelDrops) read() (uint64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.drops, f.err
 }
 
 var testLimits = BudgetLimits{MaxSnapshotHz: 60, MinBytesPerSec: 1000, MaxBytesPerSec: 200000}

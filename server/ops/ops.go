@@ -26,17 +26,25 @@ import (
 // it. Each method must be safe to call from any goroutine.
 type Room interface {
 	Stats() server.StatsSnapshot
-	Net() netcode.Stats
-	SetBudget(id netcode.SessionID, hz, bps int) bool
+	SetBudget(id server.ClientID, hz, bps int) bool
 }
 
 // Config configures the ops handler.
 type Config struct {
 	// Room is the room to expose. Required.
 	Room Room
+	// Net, when set, reads the UDP transport's counters (server.UDP.Stats):
+	// packets, bytes and drops by type and reason.
+	Net func() netcode.Stats
 	// Socket, when set, reads the UDP backend's counters (batch.Conn.Stats)
 	// so that datagrams the backend itself dropped are exported too.
 	Socket func() batch.Stats
+	// KernelDrops, when set, reads the datagrams the kernel dropped at the
+	// UDP socket's receive queue (udpio.KernelDrops of the room's address),
+	// exported as flotilla_udp_kernel_drops_total. It is called on the
+	// scrape's goroutine; a failed read leaves the metric out of that scrape
+	// and is logged to Log and counted (see CollectorSources).
+	KernelDrops func() (uint64, error)
 	// Running reports whether the room is running: /healthz answers 200
 	// while it does and 503 once it stopped. Required.
 	Running func() bool
@@ -60,8 +68,9 @@ var ErrConfig = errors.New("ops: invalid config")
 
 // NewHandler returns the ops endpoints for cfg.Room:
 //
-//   - GET /metrics: the room's counters, and the Go runtime's and the
-//     process's, in the Prometheus exposition formats.
+//   - GET /metrics: the room's counters, the UDP backend's and the kernel's
+//     drops when cfg says how to read them, and the Go runtime's and the
+//     process's counters, in the Prometheus exposition formats.
 //   - GET /healthz: 200 "ok" while the room runs, 503 "stopped" after.
 //   - POST or PUT /budget: change a client's (or every client's) snapshot
 //     rate and byte budget; see BudgetHandler.
@@ -85,7 +94,8 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 
 	reg := prometheus.NewRegistry()
-	if err := reg.Register(NewCollector(cfg.Room, cfg.Socket)); err != nil {
+	collector := NewCollector(cfg.Room, CollectorSources{Net: cfg.Net, Socket: cfg.Socket, KernelDrops: cfg.KernelDrops, Log: log})
+	if err := reg.Register(collector); err != nil {
 		return nil, fmt.Errorf("ops: register room collector: %w", err)
 	}
 	if err := reg.Register(collectors.NewGoCollector()); err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/flotilla/flotilla/netcode"
 	"github.com/flotilla/flotilla/netcode/udpio"
+	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/server"
 )
 
@@ -71,6 +73,32 @@ func TestServerShutdown(t *testing.T) {
 	}
 }
 
+// A source that cannot be read leaves its metric out; /metrics still
+// answers with everything else.
+func TestMetricsSurviveKernelDropsError(t *testing.T) {
+	kernel := &fakeKernelDrops{err: errors.New("no /proc")}
+	h, err := NewHandler(Config{
+		Room: &fakeRoom{}, Running: func() bool { return true }, Budget: testLimits,
+		KernelDrops: kernel.read,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := serve(h, "GET", "/metrics", "")
+	body := w.Body.String()
+	if w.Code != http.StatusOK || !strings.Contains(body, "\nflotilla_clients 0\n") {
+		t.Fatalf("/metrics: %d\n%s", w.Code, body)
+	}
+	if strings.Contains(body, "\nflotilla_udp_kernel_drops_total ") ||
+		!strings.Contains(body, "\nflotilla_udp_kernel_drops_read_errors_total 1\n") {
+		t.Errorf("/metrics after a failed read:\n%s", body)
+	}
+	kernel.set(7, nil)
+	if body := serve(h, "GET", "/metrics", "").Body.String(); !strings.Contains(body, "\nflotilla_udp_kernel_drops_total 7\n") {
+		t.Errorf("/metrics after the source recovered:\n%s", body)
+	}
+}
+
 func TestListenReportsBindError(t *testing.T) {
 	if _, err := Listen("127.0.0.1:-1", http.NotFoundHandler(), nil); err == nil {
 		t.Fatal("Listen on a bad address succeeded")
@@ -86,7 +114,11 @@ func TestScrapeRealRoom(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	room, err := server.New(conn, server.Config{}, nil)
+	game, err := demowire.NewGame(demowire.GameConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room, udp, err := server.NewWithUDP(conn, server.Config{}, server.UDPConfig{}, game, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,8 +134,9 @@ func TestScrapeRealRoom(t *testing.T) {
 		ran <- err
 	}()
 
+	kernel := func() (uint64, error) { return udpio.KernelDrops(conn.LocalAddr()) }
 	h, err := NewHandler(Config{
-		Room: room, Socket: conn.Stats, Running: running.Load,
+		Room: room, Net: udp.Stats, Socket: conn.Stats, KernelDrops: kernel, Running: running.Load,
 		Budget: BudgetLimits{MaxSnapshotHz: cfg.MaxSnapshotHz, MinBytesPerSec: 1000, MaxBytesPerSec: cfg.MaxBytesPerSec},
 	})
 	if err != nil {
@@ -137,6 +170,12 @@ func TestScrapeRealRoom(t *testing.T) {
 	if got := value(t, mfs, "flotilla_clients"); got != 0 {
 		t.Errorf("clients %v before anyone connected", got)
 	}
+	if runtime.GOOS == "linux" {
+		if _, ok := mfs["flotilla_udp_kernel_drops_total"]; !ok {
+			t.Errorf("scrape lacks flotilla_udp_kernel_drops_total (read errors: %v)",
+				metricValue(mfs, "flotilla_udp_kernel_drops_read_errors_total"))
+		}
+	}
 	if got := value(t, mfs, "flotilla_frame"); got < 1 {
 		t.Errorf("frame %v after a tick", got)
 	}
@@ -157,7 +196,7 @@ func TestScrapeRealRoom(t *testing.T) {
 
 	// A client connects: it is counted, and every snapshot it is sent is
 	// one observation of bytes per client per snapshot.
-	cl := dialRoom(t, room.LocalAddr())
+	cl := dialRoom(t, udp.LocalAddr())
 	mfs = scrapeUntil(t, base, "the client gets snapshots", func(mfs map[string]*dto.MetricFamily) bool {
 		return histCount(mfs, "flotilla_snapshot_size_bytes") >= 3
 	})
@@ -172,8 +211,8 @@ func TestScrapeRealRoom(t *testing.T) {
 	if snap.GetSampleSum() <= 0 || sent < snap.GetSampleSum() {
 		t.Errorf("snapshot bytes sum %v, sent bytes %v: sent must cover the snapshots", snap.GetSampleSum(), sent)
 	}
-	if got := value(t, mfs, "flotilla_snapshots_total", "form=full"); got < 1 {
-		t.Errorf("full snapshots %v: the first one has no baseline", got)
+	if got := value(t, mfs, "flotilla_snapshots_total", "form=proof"); got < 1 {
+		t.Errorf("proof snapshots %v: a new session is sent the proof first", got)
 	}
 	if got := value(t, mfs, "flotilla_net_received_packets_total"); got < 2 {
 		t.Errorf("received packets %v after a handshake", got)

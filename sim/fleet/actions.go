@@ -8,7 +8,9 @@ const (
 	// KindJoin spawns a ship for the client near its team's spawn point.
 	// Args[0] team 0..NumTeams-1, or -1 for the team with the fewest ships;
 	// Args[1] class 0..NumClasses-1. Fizzles with sim.ReasonFull when
-	// Config.MaxShips is reached. The client finds its new ship by Owner.
+	// Config.MaxShips is reached or the client already owns
+	// Config.MaxShipsPerClient ships. The client finds its new ship by
+	// Owner.
 	KindJoin uint16 = 1
 	// KindThrust sets the throttle: Args[0] in -127..127.
 	KindThrust uint16 = 2
@@ -86,7 +88,7 @@ func (g *Game) applyJoin(a *sim.Action) uint8 {
 	if team < -1 || team >= NumTeams || class < 0 || class >= NumClasses {
 		return sim.ReasonBadArgs
 	}
-	if len(g.ships) >= g.cfg.MaxShips {
+	if len(g.ships) >= g.cfg.MaxShips || g.owned(a.Origin, a.Client) >= g.cfg.MaxShipsPerClient {
 		return sim.ReasonFull
 	}
 	if team < 0 {
@@ -103,6 +105,20 @@ func (g *Game) applyJoin(a *sim.Action) uint8 {
 		return sim.ReasonFull
 	}
 	return sim.ReasonNone
+}
+
+// owned counts the ships of one client (client 0, the AI, owns none).
+func (g *Game) owned(origin uint16, client uint32) int {
+	if client == 0 {
+		return 0
+	}
+	n := 0
+	for i := range g.ships {
+		if g.ships[i].Owner == client && g.ships[i].Origin == origin {
+			n++
+		}
+	}
+	return n
 }
 
 // smallestTeam returns the team with the fewest ships, lowest team on ties.

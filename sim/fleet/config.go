@@ -21,6 +21,9 @@ type Config struct {
 	// MaxShips bounds the number of ships; Join fizzles with sim.ReasonFull
 	// beyond it. Default 65536.
 	MaxShips int
+	// MaxShipsPerClient bounds the ships one client (Owner, Origin) may
+	// own; a Join beyond it fizzles with sim.ReasonFull. Default 1.
+	MaxShipsPerClient int
 	// MaxProjectiles bounds live projectiles; a torpedo fired beyond it
 	// fizzles with sim.ReasonFull. Default 65536.
 	MaxProjectiles int
@@ -39,6 +42,7 @@ const (
 	DefaultTickHz            = 30
 	DefaultMaxShips          = 1 << 16
 	DefaultMaxProjectiles    = 1 << 16
+	DefaultMaxShipsPerClient = 1
 	DefaultMaxEventsPerFrame = 4096
 	DefaultRespawnFrames     = 90
 )
@@ -54,6 +58,7 @@ func DefaultConfig() Config {
 		TickHz:            DefaultTickHz,
 		MaxShips:          DefaultMaxShips,
 		MaxProjectiles:    DefaultMaxProjectiles,
+		MaxShipsPerClient: DefaultMaxShipsPerClient,
 		MaxEventsPerFrame: DefaultMaxEventsPerFrame,
 		RespawnFrames:     DefaultRespawnFrames,
 	}
@@ -78,6 +83,9 @@ func (c Config) WithDefaults() Config {
 	if c.MaxProjectiles == 0 {
 		c.MaxProjectiles = d.MaxProjectiles
 	}
+	if c.MaxShipsPerClient == 0 {
+		c.MaxShipsPerClient = d.MaxShipsPerClient
+	}
 	if c.MaxEventsPerFrame == 0 {
 		c.MaxEventsPerFrame = d.MaxEventsPerFrame
 	}
@@ -100,7 +108,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: WorldRadius %d outside [TileSize, 2^20 units]", ErrConfig, c.WorldRadius)
 	case c.TickHz < 1 || c.TickHz > 1000:
 		return fmt.Errorf("%w: TickHz %d outside 1..1000", ErrConfig, c.TickHz)
-	case c.MaxShips < 1 || c.MaxProjectiles < 1 || c.MaxEventsPerFrame < 1:
+	case c.MaxShips < 1 || c.MaxProjectiles < 1 || c.MaxEventsPerFrame < 1 || c.MaxShipsPerClient < 1:
 		return fmt.Errorf("%w: limits must be positive", ErrConfig)
 	}
 	if n := newGridShape(c).cells(); n > maxGridCells {

@@ -11,8 +11,6 @@ import (
 	"github.com/flotilla/flotilla/netcode/batch"
 	"github.com/flotilla/flotilla/protocol"
 	"github.com/flotilla/flotilla/protocol/demowire"
-	"github.com/flotilla/flotilla/sim"
-	"github.com/flotilla/flotilla/sim/fleet"
 )
 
 // Errors. Match them with errors.Is; they come wrapped with detail.
@@ -30,6 +28,10 @@ var (
 	// ErrWelcome: the server's Welcome is malformed or describes a world the
 	// demo wire schema cannot carry.
 	ErrWelcome = errors.New("client: bad welcome")
+	// ErrSchema: the server speaks another wire schema than this client
+	// (the Welcome's schema hash differs from the demo schema's): its
+	// snapshots could not be decoded, so the client does not go on.
+	ErrSchema = errors.New("client: the server's wire schema is not this client's")
 )
 
 // Config configures a Client.
@@ -88,7 +90,7 @@ type Outcome struct {
 
 // SnapshotInfo describes one snapshot datagram.
 type SnapshotInfo struct {
-	Seq uint16 // the unreliable sequence
+	Seq uint16 // the snapshot sequence (zero when the head is malformed)
 	// Form is what the head says; zero (Full) when the head is malformed.
 	Form protocol.Form
 	// Frame is the snapshot's frame when the client could tell it (accepted,
@@ -286,8 +288,8 @@ func (h *handler) Disconnected(_ netcode.SessionID, reason netcode.Reason) {
 
 func (h *handler) Reliable(_ netcode.SessionID, msg []byte) { (*Client)(h).reliable(msg) }
 
-func (h *handler) Unreliable(_ netcode.SessionID, seq uint16, payload []byte) bool {
-	return (*Client)(h).receive(seq, payload)
+func (h *handler) Unreliable(_ netcode.SessionID, _ uint16, payload []byte) bool {
+	return (*Client)(h).receive(payload)
 }
 
 func (h *handler) Acked(netcode.SessionID, uint16) {}
@@ -324,9 +326,18 @@ func (c *Client) takeWelcome(msg []byte) {
 		c.fatal(fmt.Errorf("%w: %w", ErrWelcome, err))
 		return
 	}
-	wire, err := demowire.New(fleet.Config{TileSize: sim.Fixed(w.TileSize), WorldRadius: sim.Fixed(w.WorldRadius)})
+	fc, err := demowire.ParseParams(w.Game)
 	if err != nil {
 		c.fatal(fmt.Errorf("%w: %w", ErrWelcome, err))
+		return
+	}
+	wire, err := demowire.New(fc)
+	if err != nil {
+		c.fatal(fmt.Errorf("%w: %w", ErrWelcome, err))
+		return
+	}
+	if h := wire.Schema.Hash(); h != w.SchemaHash {
+		c.fatal(fmt.Errorf("%w: server %s, client %s", ErrSchema, codec.FormatSchemaHash(w.SchemaHash), codec.FormatSchemaHash(h)))
 		return
 	}
 	c.welcome, c.wire, c.codec = w, wire, codec.NewCodec(wire.Schema)

@@ -98,7 +98,7 @@ func TestSnapshotChainRebuildsServerViews(t *testing.T) {
 				if got := r.session(b).Rates; len(got) != 0 {
 					t.Errorf("client without a rate sent %v", got)
 				}
-				if w := a.c.Welcome(); w.TickHz != 20 || w.TileSize != int64(fleet.DefaultTileSize) {
+				if w := a.c.Welcome(); w.TickHz != 20 || a.c.Wire().Schema.Hash() != w.SchemaHash {
 					t.Errorf("welcome %+v", w)
 				}
 			})

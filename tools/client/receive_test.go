@@ -16,8 +16,14 @@ import (
 // These tests drive the receive path directly, without a transport: the
 // handler's methods are what netcode calls inside Poll.
 
-var testWelcome = protocol.Welcome{Client: 1, TickHz: 20, SnapshotHz: 20,
-	TileSize: int64(fleet.DefaultTileSize), WorldRadius: int64(fleet.DefaultWorldRadius)}
+var testWelcome = func() protocol.Welcome {
+	fc := fleet.DefaultConfig()
+	w, err := demowire.New(fc)
+	if err != nil {
+		panic(err)
+	}
+	return protocol.Welcome{Client: 1, TickHz: 20, SnapshotHz: 20, SchemaHash: w.Schema.Hash(), Game: demowire.AppendParams(nil, fc)}
+}()
 
 func newTestClient(t testing.TB, cfg Config) *Client {
 	t.Helper()
@@ -102,13 +108,13 @@ func (s *stream) next(v codec.View) packet {
 	var p []byte
 	switch {
 	case !s.have:
-		p, _ = protocol.AppendSnapshotHead(nil, protocol.SnapshotHead{Form: protocol.Full, Frame: s.frame})
+		p, _ = protocol.AppendSnapshotHead(nil, protocol.SnapshotHead{Form: protocol.Full, Seq: s.seq, Frame: s.frame})
 		p = append(make([]byte, 0, 1200), p...)
 		p, _ = s.codec.AppendFull(p, &v)
 	case len(v.Events) == 0 && s.wire.Schema.Equal(&codec.View{Entities: s.prev.Entities}, &v):
-		p, _ = protocol.AppendSnapshotHead(nil, protocol.SnapshotHead{Form: protocol.Heartbeat, Back: back, Frame: 2})
+		p, _ = protocol.AppendSnapshotHead(nil, protocol.SnapshotHead{Form: protocol.Heartbeat, Back: back, Seq: s.seq, Frame: 2})
 	default:
-		p, _ = protocol.AppendSnapshotHead(nil, protocol.SnapshotHead{Form: protocol.Delta, Back: back, Frame: 2})
+		p, _ = protocol.AppendSnapshotHead(nil, protocol.SnapshotHead{Form: protocol.Delta, Back: back, Seq: s.seq, Frame: 2})
 		p = append(make([]byte, 0, 1200), p...)
 		var err error
 		if p, err = s.codec.AppendDelta(p, &s.prev, &v); err != nil {

@@ -8,26 +8,23 @@ import (
 	"github.com/flotilla/flotilla/protocol"
 )
 
-// slot is one view of the history ring.
+// slot is one accepted view of the history ring.
 type slot struct {
-	seq   uint16 // the sequence the view was accepted under
-	valid bool
 	frame uint32
 	view  codec.View
 }
 
-// history is the ring of accepted views, indexed by sequence mod
-// protocol.History (65536 is a multiple of it, so the index survives the
-// sequence's wrap), and the spare view decodes go into.
+// history is the ring of accepted views by snapshot sequence
+// (protocol.Ring), and the spare view decodes go into.
 type history struct {
-	slots  [protocol.History]slot
+	ring   protocol.Ring[slot]
 	spare  codec.View
 	newest *slot // the last accepted; nil before the first
 }
 
 func (h *history) init(capacity int) {
-	for i := range h.slots {
-		h.slots[i].view = newView(capacity)
+	for i := range protocol.History {
+		h.ring.Slot(uint16(i)).view = newView(capacity)
 	}
 	h.spare = newView(capacity)
 }
@@ -50,12 +47,13 @@ type episode struct {
 }
 
 // receive handles one snapshot payload and reports whether the client
-// accepted it (and so acknowledges it).
-func (c *Client) receive(seq uint16, p []byte) bool {
-	info := SnapshotInfo{Seq: seq, Bytes: DatagramOverhead + len(p)}
+// accepted it (and so acknowledges it). The snapshot's own sequence is in
+// its head; the transport's is not used.
+func (c *Client) receive(p []byte) bool {
+	info := SnapshotInfo{Bytes: DatagramOverhead + len(p)}
 	c.st.snapshotDatagrams.Add(1)
 	c.st.snapshotBytes.Add(uint64(info.Bytes))
-	info.Refusal = c.decode(seq, p, &info)
+	info.Refusal = c.decode(p, &info)
 	if info.Refusal != Accepted {
 		c.st.refused[info.Refusal].Add(1)
 	}
@@ -65,9 +63,9 @@ func (c *Client) receive(seq uint16, p []byte) bool {
 	return info.Refusal == Accepted
 }
 
-// decode rebuilds the view of snapshot seq into its ring slot, or says why
+// decode rebuilds the view of the snapshot into its ring slot, or says why
 // it cannot. A refused snapshot leaves the ring as it was.
-func (c *Client) decode(seq uint16, p []byte, info *SnapshotInfo) Refusal {
+func (c *Client) decode(p []byte, info *SnapshotInfo) Refusal {
 	if c.codec == nil {
 		return RefusedEarly
 	}
@@ -75,19 +73,18 @@ func (c *Client) decode(seq uint16, p []byte, info *SnapshotInfo) Refusal {
 	if err != nil {
 		return RefusedMalformed
 	}
-	info.Form = head.Form
+	seq := head.Seq
+	info.Form, info.Seq = head.Form, seq
 	var base *slot
 	frame := head.Frame
 	if head.Form != protocol.Full {
-		at := seq - uint16(head.Back)
-		base = &c.hist.slots[at%protocol.History]
-		if !base.valid || base.seq != at {
+		if base = c.hist.ring.At(seq - uint16(head.Back)); base == nil {
 			return RefusedMissingBaseline
 		}
 		frame = base.frame + head.Frame
 	}
 	// Back is at least 1, so dst is never base.
-	dst := &c.hist.slots[seq%protocol.History]
+	dst := c.hist.ring.Slot(seq)
 	switch head.Form {
 	case protocol.Heartbeat:
 		dst.view.CopyFrom(&base.view)
@@ -109,7 +106,8 @@ func (c *Client) decode(seq uint16, p []byte, info *SnapshotInfo) Refusal {
 		// (sequence seq−History, never a baseline again) is the next spare.
 		dst.view, c.hist.spare = c.hist.spare, dst.view
 	}
-	dst.seq, dst.frame, dst.valid = seq, frame, true
+	dst.frame = frame
+	c.hist.ring.Set(seq)
 	info.Frame = frame
 	c.accepted(dst, head.Form)
 	return Accepted

@@ -6,8 +6,17 @@ import (
 	"time"
 
 	"github.com/flotilla/flotilla/netcode"
+	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/server"
 )
+
+// setup is everything the flags configure: the room, its UDP transport's
+// session settings and the demo game.
+type setup struct {
+	server.Config
+	Net  netcode.Config
+	Game demowire.GameConfig
+}
 
 // roomFlags are the flags that make the room's Config.
 var roomFlags = []string{
@@ -20,7 +29,7 @@ const maxTimeout = time.Hour
 
 // roomConfig returns the room's config, defaults applied and checked. An
 // invalid config is reported with the flags that cause it.
-func (o *options) roomConfig() (server.Config, error) {
+func (o *options) roomConfig() (setup, error) {
 	cfg := o.buildConfig("")
 	err := checkConfig(cfg)
 	if err == nil {
@@ -51,7 +60,7 @@ func (o *options) roomConfig() (server.Config, error) {
 // named skip had not been given. The max snapshot rate defaults to the
 // tick rate, and a default rate or budget follows its bound down: -tick-hz
 // 10 alone lowers the default snapshot rate to 10 rather than failing.
-func (o *options) buildConfig(skip string) server.Config {
+func (o *options) buildConfig(skip string) setup {
 	given := func(name string) bool { return o.set[name] && name != skip }
 	pick := func(name string, v, def int) int {
 		if given(name) {
@@ -59,7 +68,7 @@ func (o *options) buildConfig(skip string) server.Config {
 		}
 		return def
 	}
-	c := server.Config{
+	c := setup{Config: server.Config{
 		TickHz:            pick("tick-hz", o.tickHz, server.DefaultTickHz),
 		MaxSnapshotHz:     pick("max-snapshot-hz", o.maxSnapshotHz, 0),
 		SnapshotHz:        pick("snapshot-hz", o.snapshotHz, server.DefaultSnapshotHz),
@@ -68,11 +77,10 @@ func (o *options) buildConfig(skip string) server.Config {
 		InputDelay:        pick("input-delay", o.inputDelay, server.DefaultInputDelay),
 		MaxClients:        pick("max-clients", o.maxClients, server.DefaultMaxClients),
 		MaxPendingActions: pick("max-pending-actions", o.maxPendingActions, server.DefaultMaxPendingActions),
-		Net: netcode.Config{
-			Keepalive: defaultKeepalive,
-			Timeout:   defaultTimeout,
-		},
-	}
+	}, Net: netcode.Config{
+		Keepalive: defaultKeepalive,
+		Timeout:   defaultTimeout,
+	}, Game: demowire.GameConfig{Interest: demowire.DefaultInterest()}}
 	if !given("max-snapshot-hz") {
 		c.MaxSnapshotHz = c.TickHz
 	}
@@ -83,11 +91,10 @@ func (o *options) buildConfig(skip string) server.Config {
 		c.BytesPerSec = min(c.BytesPerSec, c.MaxBytesPerSec)
 	}
 	if given("seed") {
-		c.Seed = o.seed
+		c.Game.Seed = o.seed
 	}
 	if given("interest") {
-		in := o.interest
-		c.Interest = &in
+		c.Game.Interest = o.interest
 	}
 	if given("keepalive") {
 		c.Net.Keepalive = o.keepalive
@@ -95,13 +102,15 @@ func (o *options) buildConfig(skip string) server.Config {
 	if given("timeout") {
 		c.Net.Timeout = o.timeout
 	}
-	return c.WithDefaults()
+	c.Config = c.Config.WithDefaults()
+	c.Game.Fleet.TickHz = c.TickHz
+	return c
 }
 
 // checkConfig validates the room's config, and the transport settings the
 // room's Validate leaves to netcode.NewServer, so that a bad flag fails
 // before anything listens.
-func checkConfig(c server.Config) error {
+func checkConfig(c setup) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}

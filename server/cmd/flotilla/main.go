@@ -23,7 +23,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/flotilla/flotilla/netcode"
 	"github.com/flotilla/flotilla/netcode/udpio"
+	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/server"
 	"github.com/flotilla/flotilla/server/ops"
 )
@@ -111,17 +113,24 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 		return exitFail
 	}
 	defer conn.Close()
-	room, err := server.New(conn, cfg, log)
+	game, err := demowire.NewGame(cfg.Game)
+	if err != nil {
+		log.Error("cannot start the game", "err", err)
+		return exitFail
+	}
+	room, udp, err := server.NewWithUDP(conn, cfg.Config, server.UDPConfig{Net: cfg.Net}, game, log)
 	if err != nil {
 		log.Error("cannot start the room", "err", err)
 		return exitFail
 	}
+	srv := served{room, udp}
 
 	var running atomic.Bool
 	var admin *ops.Server
 	if o.admin != "" {
 		h, err := ops.NewHandler(ops.Config{
-			Room: room, Socket: conn.Stats, Running: running.Load, Log: log,
+			Room: room, Net: udp.Stats, Socket: conn.Stats, KernelDrops: kernelDrops(conn.LocalAddr(), log),
+			Running: running.Load, Log: log,
 			Budget: ops.BudgetLimits{MaxSnapshotHz: cfg.MaxSnapshotHz, MinBytesPerSec: minBytesPerSec, MaxBytesPerSec: cfg.MaxBytesPerSec},
 		})
 		if err != nil {
@@ -133,7 +142,7 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 			return exitFail
 		}
 	}
-	inst := &instance{Room: room, Addr: room.LocalAddr(), Log: log}
+	inst := &instance{Room: room, Addr: udp.LocalAddr(), Log: log}
 	adminAttr := slog.String("admin", "off")
 	if admin != nil {
 		inst.Admin = admin.Addr()
@@ -178,7 +187,7 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 	summaryDone := make(chan struct{})
 	var summaryWG sync.WaitGroup
 	if o.summary > 0 {
-		summaryWG.Go(func() { printSummaries(stdout, room, start, o.summary, summaryDone) })
+		summaryWG.Go(func() { printSummaries(stdout, srv, start, o.summary, summaryDone) })
 	}
 
 	code := exitOK
@@ -213,6 +222,28 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 		"udp_tx_datagrams", sock.TxDatagrams, "udp_tx_bytes", sock.TxBytes, "udp_tx_dropped", sock.TxDropped)
 	return code
 }
+
+// kernelDrops reads, for the ops endpoint, the kernel's receive drops at
+// the UDP socket(s) bound to local; nil where the platform cannot tell.
+// The reader is called on the scrape's goroutine.
+func kernelDrops(local netip.AddrPort, log *slog.Logger) func() (uint64, error) {
+	read := func() (uint64, error) { return udpio.KernelDrops(local) }
+	if _, err := read(); errors.Is(err, errors.ErrUnsupported) {
+		log.Info("kernel UDP drops not exported", "err", err)
+		return nil
+	}
+	return read
+}
+
+// served is the room and its UDP transport, as the live summary reads
+// them.
+type served struct {
+	*server.Room
+	udp *server.UDP
+}
+
+// Net is the UDP transport's counters. Safe from any goroutine.
+func (s served) Net() netcode.Stats { return s.udp.Stats() }
 
 // stopCause says why the room's context ended: a signal, -duration, a
 // failed companion, or the caller.

@@ -140,7 +140,7 @@ func TestDefaults(t *testing.T) {
 	if cfg.TickHz != def.TickHz || cfg.SnapshotHz != def.SnapshotHz || cfg.MaxSnapshotHz != def.MaxSnapshotHz ||
 		cfg.BytesPerSec != def.BytesPerSec || cfg.MaxBytesPerSec != def.MaxBytesPerSec ||
 		cfg.InputDelay != def.InputDelay || cfg.MaxClients != def.MaxClients ||
-		cfg.MaxPendingActions != def.MaxPendingActions || *cfg.Interest != *def.Interest {
+		cfg.MaxPendingActions != def.MaxPendingActions || cfg.Game.Interest != demowire.DefaultInterest() {
 		t.Errorf("flag defaults %+v differ from the room's %+v", cfg, def)
 	}
 	if cfg.Net.Keepalive != defaultKeepalive || cfg.Net.Timeout != defaultTimeout {
@@ -194,8 +194,8 @@ func TestInterestFlag(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if *cfg.Interest != c.want {
-			t.Errorf("-interest %q: %v, want %v", c.arg, *cfg.Interest, c.want)
+		if cfg.Game.Interest != c.want {
+			t.Errorf("-interest %q: %v, want %v", c.arg, cfg.Game.Interest, c.want)
 		}
 	}
 }

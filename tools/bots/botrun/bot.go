@@ -110,13 +110,34 @@ func (b *bot) run(ctx context.Context) {
 const socketBuffer = 256 << 10
 
 // listen opens the bot's socket: Config.Listen's, or a udpio socket of
-// kind IO on its own port of Bind.
+// kind IO on its own port of its address (bindAddr).
 func (b *bot) listen() (batch.Conn, error) {
 	if b.r.cfg.Listen != nil {
 		return b.r.cfg.Listen(b.i)
 	}
-	return udpio.Listen(b.r.cfg.IO, netip.AddrPortFrom(b.r.cfg.Bind, 0),
+	return udpio.Listen(b.r.cfg.IO, netip.AddrPortFrom(bindAddr(b.r.cfg.Bind, b.i), 0),
 		udpio.Options{RecvBuffer: socketBuffer, SendBuffer: socketBuffer})
+}
+
+// BotsPerLoopbackAddr is how many bots share one source address when they
+// bind an IPv4 loopback address: bot i binds Bind + i/BotsPerLoopbackAddr
+// (127.0.0.1, 127.0.0.2, ...). A server limits the sessions of one address
+// that have not yet acknowledged a snapshot (the room's
+// MaxUnprovenPerAddr, 32 by default); a crowd of bots starting at once from
+// one address would be throttled by it, as a flood from one address should
+// be.
+const BotsPerLoopbackAddr = 16
+
+// bindAddr is bot i's source address: Bind, spread over the following
+// addresses when it is an IPv4 loopback address.
+func bindAddr(bind netip.Addr, i int) netip.Addr {
+	if !bind.Is4() || !bind.IsLoopback() {
+		return bind
+	}
+	a := bind.As4()
+	n := uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+	n += uint32(i / BotsPerLoopbackAddr)
+	return netip.AddrFrom4([4]byte{127, byte(n >> 16), byte(n >> 8), byte(n)})
 }
 
 // sleep waits until t or ctx's end, and reports whether t came.

@@ -43,7 +43,8 @@ type Config struct {
 	IO string
 	// Bind is the address the bots' sockets bind (each to its own port).
 	// Default: 127.0.0.1 for a loopback server, else the unspecified
-	// address of the server's family.
+	// address of the server's family. An IPv4 loopback address is spread:
+	// BotsPerLoopbackAddr bots a source address, from Bind up.
 	Bind netip.Addr
 	// Listen, if set, replaces the sockets: it returns bot i's connection,
 	// which the bot closes when done (netsim endpoints in tests).

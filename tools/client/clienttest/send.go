@@ -46,7 +46,7 @@ func (s *Server) Send(ss *Session, v *codec.View, plan Plan) (uint16, protocol.F
 		}
 		at := seq - uint16(plan.Back)
 		baseFrame := s.frame - 1
-		if sn := &ss.sent[at%protocol.History]; sn.used && sn.seq == at {
+		if sn := ss.sent.At(at); sn != nil {
 			against, baseFrame = &sn.view, sn.frame
 		}
 		if plan.Against != nil {
@@ -55,14 +55,14 @@ func (s *Server) Send(ss *Session, v *codec.View, plan Plan) (uint16, protocol.F
 		if against == nil {
 			return 0, 0, fmt.Errorf("clienttest: no snapshot %d to name as the baseline", at)
 		}
-		delta = &protocol.SnapshotHead{Form: protocol.Delta, Back: plan.Back, Frame: s.frame - baseFrame}
+		delta = &protocol.SnapshotHead{Form: protocol.Delta, Back: plan.Back, Seq: seq, Frame: s.frame - baseFrame}
 	default:
-		if base := ss.newestAcked(seq); base != nil {
+		if base, back := ss.sent.Baseline(seq); base != nil {
 			against = &base.view
-			delta = &protocol.SnapshotHead{Form: protocol.Delta, Back: uint8(seq - base.seq), Frame: s.frame - base.frame}
+			delta = &protocol.SnapshotHead{Form: protocol.Delta, Back: back, Seq: seq, Frame: s.frame - base.frame}
 		}
 	}
-	head := protocol.SnapshotHead{Form: protocol.Full, Frame: s.frame}
+	head := protocol.SnapshotHead{Form: protocol.Full, Seq: seq, Frame: s.frame}
 	if delta != nil {
 		head = *delta
 		if !plan.NoHeartbeat && plan.Against == nil && len(v.Events) == 0 && sameEntities(s.wire.Schema, against, v) {
@@ -72,7 +72,7 @@ func (s *Server) Send(ss *Session, v *codec.View, plan Plan) (uint16, protocol.F
 	p, ok := protocol.AppendSnapshotHead(s.pay[:0], head)
 	if !ok {
 		// The advance is too long for the head: a full snapshot.
-		head = protocol.SnapshotHead{Form: protocol.Full, Frame: s.frame}
+		head = protocol.SnapshotHead{Form: protocol.Full, Seq: seq, Frame: s.frame}
 		against = nil
 		p, _ = protocol.AppendSnapshotHead(s.pay[:0], head)
 	}
@@ -88,9 +88,9 @@ func (s *Server) Send(ss *Session, v *codec.View, plan Plan) (uint16, protocol.F
 	if err := s.send(ss, p); err != nil {
 		return 0, 0, err
 	}
-	sn := &ss.sent[seq%protocol.History]
+	sn := sent{frame: s.frame}
 	sn.view.CopyFrom(v)
-	sn.seq, sn.used, sn.acked, sn.frame = seq, true, false, s.frame
+	ss.sent.Record(seq, sn, nil)
 	return seq, head.Form, nil
 }
 
@@ -104,7 +104,7 @@ func (s *Server) SendRaw(ss *Session, payload []byte) (uint16, error) {
 	if err := s.send(ss, payload); err != nil {
 		return 0, err
 	}
-	ss.sent[seq%protocol.History] = sent{}
+	ss.sent.Forget(seq)
 	return seq, nil
 }
 
@@ -124,8 +124,8 @@ func (s *Server) NextSeq(ss *Session) uint16 {
 // Sent returns the view and frame sent to ss under seq, if the server still
 // remembers it.
 func (s *Server) Sent(ss *Session, seq uint16) (*codec.View, uint32, bool) {
-	sn := &ss.sent[seq%protocol.History]
-	if !sn.used || sn.seq != seq {
+	sn := ss.sent.At(seq)
+	if sn == nil {
 		return nil, 0, false
 	}
 	return &sn.view, sn.frame, true
@@ -133,25 +133,7 @@ func (s *Server) Sent(ss *Session, seq uint16) (*codec.View, uint32, bool) {
 
 // Acked reports whether the session acknowledged snapshot seq.
 func (s *Server) Acked(ss *Session, seq uint16) bool {
-	sn := &ss.sent[seq%protocol.History]
-	return sn.used && sn.seq == seq && sn.acked
-}
-
-// newestAcked is the newest acknowledged snapshot within reach of the Back
-// of snapshot next, or nil.
-func (ss *Session) newestAcked(next uint16) *sent {
-	var best *sent
-	for i := range ss.sent {
-		sn := &ss.sent[i]
-		d := next - sn.seq
-		if !sn.used || !sn.acked || d == 0 || d > protocol.MaxBack {
-			continue
-		}
-		if best == nil || d < next-best.seq {
-			best = sn
-		}
-	}
-	return best
+	return ss.sent.Acked(seq)
 }
 
 // sameEntities reports whether a and b hold the same entities, events aside.

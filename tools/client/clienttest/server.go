@@ -49,6 +49,8 @@ type Server struct {
 	wire  *demowire.Wire
 	codec *codec.Codec
 	frame uint32
+	// radius is the world radius (raw sim.Fixed) the Welcome's params name.
+	radius sim.Fixed
 
 	sessions []*Session // in connect order
 	ships    []ship     // by id
@@ -80,15 +82,12 @@ type Session struct {
 	// Acked counts the snapshots the client acknowledged.
 	Acked int
 
-	sent [protocol.History]sent
+	sent protocol.Sent[sent]
 	gone bool
 }
 
 // sent is one snapshot sent to a session.
 type sent struct {
-	seq   uint16
-	used  bool
-	acked bool
 	frame uint32
 	view  codec.View
 }
@@ -102,20 +101,27 @@ func New(conn batch.Conn, cfg Config, now time.Time) (*Server, error) {
 	if w.SnapshotHz == 0 {
 		w.SnapshotHz = w.TickHz
 	}
-	if w.TileSize == 0 {
-		w.TileSize = int64(fleet.DefaultTileSize)
+	fc := fleet.DefaultConfig()
+	if len(w.Game) > 0 {
+		var err error
+		if fc, err = demowire.ParseParams(w.Game); err != nil {
+			return nil, fmt.Errorf("clienttest: %w", err)
+		}
+	} else {
+		w.Game = demowire.AppendParams(nil, fc)
 	}
-	if w.WorldRadius == 0 {
-		w.WorldRadius = int64(fleet.DefaultWorldRadius)
-	}
-	wire, err := demowire.New(fleet.Config{TileSize: sim.Fixed(w.TileSize), WorldRadius: sim.Fixed(w.WorldRadius)})
+	wire, err := demowire.New(fc)
 	if err != nil {
 		return nil, fmt.Errorf("clienttest: %w", err)
+	}
+	if w.SchemaHash == 0 {
+		w.SchemaHash = wire.Schema.Hash()
 	}
 	s := &Server{
 		cfg:      cfg,
 		wire:     wire,
 		codec:    codec.NewCodec(wire.Schema),
+		radius:   fc.WorldRadius,
 		nextShip: 1,
 		pay:      make([]byte, 0, netcode.MaxUnreliablePayload),
 		msg:      make([]byte, 0, protocol.MaxMessage),
@@ -287,8 +293,7 @@ func (h *handler) Acked(id netcode.SessionID, seq uint16) {
 	if ss == nil {
 		return
 	}
-	if sn := &ss.sent[seq%protocol.History]; sn.used && sn.seq == seq {
-		sn.acked = true
+	if ss.sent.Ack(seq, nil) {
 		ss.Acked++
 	}
 }

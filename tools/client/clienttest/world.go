@@ -135,7 +135,7 @@ func (s *Server) rule(ss *Session, a *protocol.Action) uint8 {
 // move advances every ship one frame, keeping it within half the world
 // radius.
 func (s *Server) move() {
-	limit := float64(s.cfg.Welcome.WorldRadius) / 2
+	limit := float64(s.radius) / 2
 	for i := range s.ships {
 		sh := &s.ships[i]
 		speed := float64(sh.throttle) / 127 * float64(sim.One)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/flotilla/flotilla/netcode"
 	"github.com/flotilla/flotilla/netcode/udpio"
+	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/server"
 	"github.com/flotilla/flotilla/tools/bots/botrun"
 	"github.com/flotilla/flotilla/tools/pcapbw/bw"
@@ -51,7 +52,11 @@ func captureRun(t *testing.T, tcpdump, kind string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	room, err := server.New(conn, server.Config{}, nil)
+	game, err := demowire.NewGame(demowire.GameConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room, udp, err := server.NewWithUDP(conn, server.Config{}, server.UDPConfig{}, game, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +65,7 @@ func captureRun(t *testing.T, tcpdump, kind string) {
 	go func() { ran <- room.Run(ctx) }()
 
 	rep, err := botrun.Run(context.Background(), botrun.Config{
-		Server: room.LocalAddr(), Clients: 20, Duration: 3 * time.Second, Ramp: 500 * time.Millisecond, Seed: 3,
+		Server: udp.LocalAddr(), Clients: 20, Duration: 3 * time.Second, Ramp: 500 * time.Millisecond, Seed: 3,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +78,7 @@ func captureRun(t *testing.T, tcpdump, kind string) {
 	// first name no session) before it stops, so nothing arrives that it
 	// does not count.
 	waitFor(t, 2*time.Second, func() bool {
-		n := room.Net()
+		n := udp.Stats()
 		return n.RxByType[netcode.TypeDisconnect]+n.Drops[netcode.DropSession] == netcode.DisconnectCopies*uint64(rep.Clients)
 	})
 	cancel()
@@ -81,7 +86,7 @@ func captureRun(t *testing.T, tcpdump, kind string) {
 		t.Fatalf("room: %v", err)
 	}
 	sock := conn.Stats()
-	nc := room.Net()
+	nc := udp.Stats()
 	conn.Close()
 	captured := stopCapture(sock.RxDatagrams + sock.TxDatagrams)
 
@@ -90,7 +95,7 @@ func captureRun(t *testing.T, tcpdump, kind string) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	port := room.LocalAddr().Port()
+	port := udp.LocalAddr().Port()
 	r, err := bw.Analyze(f, bw.Options{Ports: []uint16{port}})
 	if err != nil {
 		t.Fatal(err)
@@ -162,8 +167,8 @@ func captureRun(t *testing.T, tcpdump, kind string) {
 		t.Errorf("%d flows, want %d (a bot in each direction)", len(r.Clients), 2*rep.Clients)
 	}
 	for _, fl := range r.Clients {
-		if fl.Server != room.LocalAddr() {
-			t.Errorf("flow %v ↔ %v: server is not %v", fl.Server, fl.Client, room.LocalAddr())
+		if fl.Server != udp.LocalAddr() {
+			t.Errorf("flow %v ↔ %v: server is not %v", fl.Server, fl.Client, udp.LocalAddr())
 		}
 	}
 	// Frame bytes on loopback (tcpdump writes Ethernet framing for lo):
