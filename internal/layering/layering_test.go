@@ -47,6 +47,10 @@ var rules = []rule{
 		func(p string) bool { return p != project+"server" && !strings.HasPrefix(p, project+"server/") }},
 	{"tools/bots/botrun", false, "the bots are clients: they must not reach into the server (the binary imports botrun)",
 		func(p string) bool { return p != project+"server" && !strings.HasPrefix(p, project+"server/") }},
+	{"tools/abuse", true, "the abuse tool speaks the packet layer from outside: of Flotilla's packages, netcode (and its udpio in tests) only",
+		func(p string) bool {
+			return notProject(p) || strings.HasPrefix(p, project+"netcode") || strings.HasPrefix(p, project+"tools/abuse") || p == project+"internal/leakcheck"
+		}},
 	{"tools/pcapbw/bw", false, "the capture analysis reads the wire: of Flotilla's packages, netcode's header alone",
 		func(p string) bool { return notProject(p) || p == project+"netcode" }},
 	{"tools/pcapbw", false, "the pcap tool: its analysis and netcode's packet types",

@@ -1,0 +1,160 @@
+package halfopen
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/flotilla/flotilla/netcode"
+	"github.com/flotilla/flotilla/netcode/netsim"
+)
+
+// The whole of Run against a real netcode.Server on the network simulator,
+// on synctest's virtual clock: repeatable, and seconds of attack cost no
+// wall time.
+
+var simServer = netip.MustParseAddrPort("127.0.0.1:7777")
+
+// simRun runs cfg against a netcode server configured by sc on a perfect
+// simulated network, the server sending each session a payload every 50 ms,
+// and returns the report and the server's handler, read once the run ended
+// but before the server stopped.
+func simRun(t *testing.T, sc netcode.ServerConfig, cfg Config) (Report, *watch, netcode.Stats) {
+	t.Helper()
+	n := netsim.New(netsim.Config{Seed: 1})
+	conn, err := n.Listen(simServer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ts := startServer(t, conn, sc, 50*time.Millisecond)
+	cfg.Server, cfg.dial = simServer, simDialer(n)
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := ts.srv.Stats()
+	if err := ts.stop(); err != nil {
+		t.Fatalf("server loop: %v", err)
+	}
+	return rep, ts.w, st
+}
+
+// The attack: every session is accepted and, on keepalives that
+// acknowledge nothing, outlives the server's 1 s timeout three times over.
+// The server hears no ack of the payloads it keeps sending.
+func TestSimHalfOpenSessionsOutliveTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const sessions = 200
+		var progress []Progress
+		rep, w, st := simRun(t, netcode.ServerConfig{Config: netcode.Config{Timeout: time.Second}}, Config{
+			Sessions: sessions, Keepalive: 200 * time.Millisecond, Duration: 3 * time.Second, Rate: 1000,
+			OnProgress: func(p Progress) { progress = append(progress, p) },
+		})
+		connected, live, acked, delivered, disconnected := w.snapshot()
+		if connected != sessions || live != sessions || len(disconnected) != 0 || st.Sessions != sessions {
+			t.Errorf("server: %d connected, %d live (stats %d), disconnects %v; want %d, %d, none",
+				connected, live, st.Sessions, disconnected, sessions, sessions)
+		}
+		if acked != 0 || st.Acked != 0 || delivered != 0 {
+			t.Errorf("server: %d acks (stats %d), %d deliveries; want none", acked, st.Acked, delivered)
+		}
+		if st.UnreliableOut < sessions*40 {
+			t.Errorf("server sent %d unreliable payloads, want at least %d", st.UnreliableOut, sessions*40)
+		}
+		if rep.Attempted != sessions || rep.Accepted != sessions || rep.Live != sessions || rep.DisconnectedTotal != 0 {
+			t.Errorf("report: %d attempted, %d accepted, %d live, %d disconnected", rep.Attempted, rep.Accepted, rep.Live, rep.DisconnectedTotal)
+		}
+		// All but the last round, sent as the sockets closed.
+		if got := rep.Rx["unreliable"].Packets; got > st.UnreliableOut || got < st.UnreliableOut-sessions {
+			t.Errorf("sessions read %d unreliable datagrams, the server sent %d", got, st.UnreliableOut)
+		}
+		// One request and one response each, then a keepalive every 200 ms
+		// from the accept (within the 200 ms ramp) to the end at 3 s.
+		if rep.Tx["request"].Packets != sessions || rep.Tx["response"].Packets != sessions {
+			t.Errorf("sent %v", rep.Tx)
+		}
+		if ka := rep.Tx["keepalive"].Packets; ka < sessions*13 || ka > sessions*15 {
+			t.Errorf("%d keepalives sent, want 13 to 15 per session", ka)
+		}
+		if len(rep.Tx) != 3 || len(rep.Ignored) != 0 {
+			t.Errorf("sent types %v, ignored %v", rep.Tx, rep.Ignored)
+		}
+		if rep.ServerTimeoutMs != 1000 || rep.ServerKeepaliveMs != 250 {
+			t.Errorf("accept advertised keepalive %d ms, timeout %d ms", rep.ServerKeepaliveMs, rep.ServerTimeoutMs)
+		}
+		if len(progress) < 2 || progress[0].Live != sessions || progress[len(progress)-1].RxPerSecond <= 0 {
+			t.Errorf("progress %+v", progress)
+		}
+	})
+}
+
+// The control: a keepalive longer than the server's timeout lets the server
+// end every session with reason timeout about 1 s after its accept, and the
+// report says so.
+func TestSimSlowKeepaliveTimesOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const sessions = 100
+		rep, w, _ := simRun(t, netcode.ServerConfig{Config: netcode.Config{Timeout: time.Second}}, Config{
+			Sessions: sessions, Keepalive: 3 * time.Second, Duration: 2 * time.Second,
+		})
+		if _, _, _, _, d := w.snapshot(); d[netcode.ReasonTimeout] != sessions {
+			t.Errorf("server disconnects %v", d)
+		}
+		if rep.Accepted != sessions || rep.Disconnected["timeout"] != sessions || rep.Live != 0 {
+			t.Errorf("report: %d accepted, disconnected %v, %d live", rep.Accepted, rep.Disconnected, rep.Live)
+		}
+		if got := rep.DisconnectReasons["timeout"]; got != netcode.DisconnectCopies*sessions {
+			t.Errorf("%d timeout disconnect packets, want %d", got, netcode.DisconnectCopies*sessions)
+		}
+		if rep.Ignored["state"] != (netcode.DisconnectCopies-1)*sessions {
+			t.Errorf("ignored %v: want the disconnect copies under state", rep.Ignored)
+		}
+		if l := rep.Lifetime; l.N != sessions || l.Min < 1000 || l.Max > 1100 {
+			t.Errorf("accept to disconnect %v, want about 1 s", l)
+		}
+		if rep.Tx["keepalive"].Packets != 0 {
+			t.Errorf("sent %v", rep.Tx)
+		}
+	})
+}
+
+// A full server refuses the sessions beyond its maximum with reason full.
+func TestSimRefusedWhenFull(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rep, _, _ := simRun(t, netcode.ServerConfig{MaxSessions: 10}, Config{Sessions: 25, Duration: time.Second, Rate: 100})
+		if rep.Accepted != 10 || rep.RefusedTotal != 15 || rep.Refused["full"] != 15 {
+			t.Errorf("%d accepted, refused %v", rep.Accepted, rep.Refused)
+		}
+	})
+}
+
+// With no server, each session repeats its request every 100 ms until its
+// handshake times out.
+func TestSimHandshakeTimesOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := netsim.New(netsim.Config{Seed: 1})
+		rep, err := Run(context.Background(), Config{
+			Server: simServer, Sessions: 10, HandshakeTimeout: time.Second, Duration: 2 * time.Second,
+			dial: simDialer(n),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.TimedOut != 10 || rep.Accepted != 0 || rep.Tx["request"].Packets != 100 {
+			t.Errorf("%d timed out, %d accepted, sent %v", rep.TimedOut, rep.Accepted, rep.Tx)
+		}
+	})
+}
+
+// A run that ends during the ramp reports the handshakes it began.
+func TestSimRunEndsDuringRamp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rep, _, _ := simRun(t, netcode.ServerConfig{}, Config{Sessions: 100, Rate: 100, Duration: 495 * time.Millisecond})
+		if rep.Attempted != 50 || rep.Accepted != 50 || rep.Sessions != 100 {
+			t.Errorf("%d of %d attempted, %d accepted", rep.Attempted, rep.Sessions, rep.Accepted)
+		}
+	})
+}
