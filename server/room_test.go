@@ -27,6 +27,7 @@ type simRoom struct {
 	udp    *UDP
 	game   *demowire.Game
 	probes []*probe
+	added  int // probes ever added: each gets its own address
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -64,7 +65,9 @@ func startSimRoom(t *testing.T, nc netsim.Config, cfg Config, gc demowire.GameCo
 }
 
 func (s *simRoom) addProbes(n int, blind bool) {
-	for i := range n {
+	for range n {
+		i := s.added
+		s.added++
 		conn, err := s.net.Listen(netip.MustParseAddrPort(fmt.Sprintf("10.0.1.%d:%d", 1+i/16, 1000+i)))
 		if err != nil {
 			s.t.Fatal(err)
