@@ -72,7 +72,9 @@ func (r *Room) encode(cur, base *view) (encoding, []byte) {
 		panic("server: encoding a view the room built: " + err.Error())
 	default:
 		e.off, e.n = int32(start), int32(len(out)-start)
-		r.enc.arena = out
+		// out shares the arena's array (the codec never grows dst) but
+		// its capacity was cut to one snapshot: keep the arena's.
+		r.enc.arena = r.enc.arena[:len(out)]
 	}
 	r.enc.m[k] = e
 	return e, r.enc.arena[e.off : e.off+e.n]
