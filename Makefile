@@ -18,19 +18,25 @@ FUZZ_TARGETS := \
 	./tools/client:FuzzReceive \
 	./tools/pcapbw/bw:FuzzAnalyze
 
-.PHONY: help test vet bench fuzz run perf simcheck capture
+.PHONY: help test vet bench fuzz run perf simcheck capture abuse
 
 help:
-	@echo "make test       vet, format check and every test (what CI runs)"
+	@echo "make test       vet, format check, every test, and the race detector on server, netcode, the client library and the protocol (what CI runs)"
 	@echo "make bench      benchmarks with allocation counts; the room's tick with 1,000 and 5,000 clients"
 	@echo "make fuzz       each fuzz target for FUZZTIME (default $(FUZZTIME))"
 	@echo "make simcheck   the determinism check: hash lines of a 20000-frame combat100 run"
 	@echo "make perf       the payload harness: bit-packed vs FlatBuffers, protobuf, JSON+zstd, naive (ARGS='-json')"
 	@echo "make capture    server + bots on loopback under tcpdump, then pcapbw's report (needs root; BOTS=, DURATION=)"
+	@echo "make abuse      bots alone, then beside half-open sessions that reconnect, each on a fresh server: RSS, tick, action p99 (BOTS=, SESSIONS=, DURATION=, SOURCE_IPS=)"
 	@echo "make run        the server with the demo game and 200 in-process bots, a summary line a second (ARGS='-duration 10s')"
+
+# The race detector runs over the packages that claim goroutine safety
+# (-short skips their 10 s end-to-end runs, which run without it above).
+RACE_PKGS := ./server/... ./netcode/... ./tools/client/... ./protocol/...
 
 test: vet
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -race -short $(RACE_PKGS)
 
 vet:
 	$(GO) vet ./...
@@ -60,3 +66,6 @@ perf:
 
 capture:
 	bash tools/pcapbw/capture.sh
+
+abuse:
+	bash tools/abuse/measure.sh

@@ -122,8 +122,8 @@ func (g *tally) Hash() uint64 {
 	return xxhash.Sum64(g.state)
 }
 
-func (g *tally) Join(uint32) sim.Action    { return sim.Action{Kind: tallyJoin} }
-func (g *tally) Leave(uint32) sim.Action   { return sim.Action{Kind: tallyLeave} }
+func (g *tally) Join(uint32) sim.Action     { return sim.Action{Kind: tallyJoin} }
+func (g *tally) Leave(uint32) sim.Action    { return sim.Action{Kind: tallyLeave} }
 func (g *tally) ClientMay(kind uint16) bool { return kind == tallyAdd }
 func (g *tally) Focus(uint32) uint64        { return 0 }
 

@@ -45,6 +45,10 @@ type Config struct {
 	// scrape's goroutine; a failed read leaves the metric out of that scrape
 	// and is logged to Log and counted (see CollectorSources).
 	KernelDrops func() (uint64, error)
+	// Schema, when set, is the game's wire schema as JSON
+	// (codec.Schema.DescJSON), served at GET /schema: what a client needs
+	// to decode the room's snapshots, with the hash its Welcome carries.
+	Schema []byte
 	// Running reports whether the room is running: /healthz answers 200
 	// while it does and 503 once it stopped. Required.
 	Running func() bool
@@ -72,6 +76,7 @@ var ErrConfig = errors.New("ops: invalid config")
 //     drops when cfg says how to read them, and the Go runtime's and the
 //     process's counters, in the Prometheus exposition formats.
 //   - GET /healthz: 200 "ok" while the room runs, 503 "stopped" after.
+//   - GET /schema: the game's wire schema as JSON, when cfg.Schema is set.
 //   - POST or PUT /budget: change a client's (or every client's) snapshot
 //     rate and byte budget; see BudgetHandler.
 //
@@ -122,6 +127,13 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	if cfg.Schema != nil {
+		schema := cfg.Schema
+		mux.HandleFunc("GET /schema", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(schema)
+		})
+	}
 	mux.Handle("POST /budget", budget)
 	mux.Handle("PUT /budget", budget)
 	return mux, nil

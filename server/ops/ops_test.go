@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/flotilla/flotilla/codec"
 	"github.com/flotilla/flotilla/netcode"
 	"github.com/flotilla/flotilla/netcode/udpio"
 	"github.com/flotilla/flotilla/protocol/demowire"
@@ -136,7 +137,7 @@ func TestScrapeRealRoom(t *testing.T) {
 
 	kernel := func() (uint64, error) { return udpio.KernelDrops(conn.LocalAddr()) }
 	h, err := NewHandler(Config{
-		Room: room, Net: udp.Stats, Socket: conn.Stats, KernelDrops: kernel, Running: running.Load,
+		Room: room, Net: udp.Stats, Schema: game.Schema().DescJSON(), Socket: conn.Stats, KernelDrops: kernel, Running: running.Load,
 		Budget: BudgetLimits{MaxSnapshotHz: cfg.MaxSnapshotHz, MinBytesPerSec: 1000, MaxBytesPerSec: cfg.MaxBytesPerSec},
 	})
 	if err != nil {
@@ -148,6 +149,17 @@ func TestScrapeRealRoom(t *testing.T) {
 	}
 	defer srv.Shutdown(context.Background())
 	base := "http://" + srv.Addr().String()
+
+	// The schema a client needs, with the hash its Welcome carries.
+	resp, err := http.Get(base + "/schema")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if got, err := codec.ParseSchemaDesc(body); err != nil || got.Hash() != game.Schema().Hash() {
+		t.Errorf("GET /schema: %v (%s)", err, body)
+	}
 
 	// The room ticks with nobody connected.
 	mfs := scrapeUntil(t, base, "the room ticks", func(mfs map[string]*dto.MetricFamily) bool {
@@ -222,11 +234,11 @@ func TestScrapeRealRoom(t *testing.T) {
 	}
 
 	// Budgets reach the room over HTTP.
-	resp, err := http.Post(base+"/budget", "application/x-www-form-urlencoded", strings.NewReader("hz=10&bps=5000"))
+	resp, err = http.Post(base+"/budget", "application/x-www-form-urlencoded", strings.NewReader("hz=10&bps=5000"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
+	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted {
 		t.Errorf("budget: %d %q", resp.StatusCode, body)

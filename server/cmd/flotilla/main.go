@@ -129,7 +129,7 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 	var admin *ops.Server
 	if o.admin != "" {
 		h, err := ops.NewHandler(ops.Config{
-			Room: room, Net: udp.Stats, Socket: conn.Stats, KernelDrops: kernelDrops(conn.LocalAddr(), log),
+			Room: room, Net: udp.Stats, Schema: game.Schema().DescJSON(), Socket: conn.Stats, KernelDrops: kernelDrops(conn.LocalAddr(), log),
 			Running: running.Load, Log: log,
 			Budget: ops.BudgetLimits{MaxSnapshotHz: cfg.MaxSnapshotHz, MinBytesPerSec: minBytesPerSec, MaxBytesPerSec: cfg.MaxBytesPerSec},
 		})
