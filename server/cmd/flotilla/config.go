@@ -22,6 +22,7 @@ type setup struct {
 var roomFlags = []string{
 	"tick-hz", "snapshot-hz", "max-snapshot-hz", "bytes-per-sec", "max-bytes-per-sec",
 	"input-delay", "max-clients", "max-pending-actions", "seed", "interest", "keepalive", "timeout",
+	"max-unproven", "max-unproven-per-addr", "proof-timeout", "ack-timeout",
 }
 
 // maxTimeout is the longest session timeout netcode accepts.
@@ -69,14 +70,16 @@ func (o *options) buildConfig(skip string) setup {
 		return def
 	}
 	c := setup{Config: server.Config{
-		TickHz:            pick("tick-hz", o.tickHz, server.DefaultTickHz),
-		MaxSnapshotHz:     pick("max-snapshot-hz", o.maxSnapshotHz, 0),
-		SnapshotHz:        pick("snapshot-hz", o.snapshotHz, server.DefaultSnapshotHz),
-		MaxBytesPerSec:    pick("max-bytes-per-sec", o.maxBytesPerSec, server.DefaultMaxBytesPerSec),
-		BytesPerSec:       pick("bytes-per-sec", o.bytesPerSec, server.DefaultBytesPerSec),
-		InputDelay:        pick("input-delay", o.inputDelay, server.DefaultInputDelay),
-		MaxClients:        pick("max-clients", o.maxClients, server.DefaultMaxClients),
-		MaxPendingActions: pick("max-pending-actions", o.maxPendingActions, server.DefaultMaxPendingActions),
+		TickHz:             pick("tick-hz", o.tickHz, server.DefaultTickHz),
+		MaxSnapshotHz:      pick("max-snapshot-hz", o.maxSnapshotHz, 0),
+		SnapshotHz:         pick("snapshot-hz", o.snapshotHz, server.DefaultSnapshotHz),
+		MaxBytesPerSec:     pick("max-bytes-per-sec", o.maxBytesPerSec, server.DefaultMaxBytesPerSec),
+		BytesPerSec:        pick("bytes-per-sec", o.bytesPerSec, server.DefaultBytesPerSec),
+		InputDelay:         pick("input-delay", o.inputDelay, server.DefaultInputDelay),
+		MaxClients:         pick("max-clients", o.maxClients, server.DefaultMaxClients),
+		MaxPendingActions:  pick("max-pending-actions", o.maxPendingActions, server.DefaultMaxPendingActions),
+		MaxUnproven:        pick("max-unproven", o.maxUnproven, server.DefaultMaxUnproven),
+		MaxUnprovenPerAddr: pick("max-unproven-per-addr", o.maxUnprovenPerAddr, server.DefaultMaxUnprovenPerAddr),
 	}, Net: netcode.Config{
 		Keepalive: defaultKeepalive,
 		Timeout:   defaultTimeout,
@@ -95,6 +98,12 @@ func (o *options) buildConfig(skip string) setup {
 	}
 	if given("interest") {
 		c.Game.Interest = o.interest
+	}
+	if given("proof-timeout") {
+		c.ProofTimeout = o.proofTimeout
+	}
+	if given("ack-timeout") {
+		c.AckTimeout = o.ackTimeout
 	}
 	if given("keepalive") {
 		c.Net.Keepalive = o.keepalive

@@ -35,6 +35,8 @@ type options struct {
 	bytesPerSec, maxBytesPerSec       int
 	inputDelay, maxClients            int
 	maxPendingActions                 int
+	maxUnproven, maxUnprovenPerAddr   int
+	proofTimeout, ackTimeout          time.Duration
 	seed                              uint64
 	keepalive, timeout                time.Duration
 	interest                          demowire.Interest
@@ -75,6 +77,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	o.bytesPerSec, o.maxBytesPerSec = server.DefaultBytesPerSec, server.DefaultMaxBytesPerSec
 	o.inputDelay, o.maxClients = server.DefaultInputDelay, server.DefaultMaxClients
 	o.maxPendingActions = server.DefaultMaxPendingActions
+	o.maxUnproven, o.maxUnprovenPerAddr = server.DefaultMaxUnproven, server.DefaultMaxUnprovenPerAddr
+	o.proofTimeout, o.ackTimeout = server.DefaultProofTimeout, server.DefaultAckTimeout
 	o.keepalive, o.timeout = defaultKeepalive, defaultTimeout
 	o.interest = demowire.DefaultInterest()
 
@@ -94,7 +98,11 @@ func newFlagSet(o *options) *flag.FlagSet {
 	def("max-bytes-per-sec", "N", "highest snapshot budget a client may ask for, UDP payload bytes per second", &intValue{&o.maxBytesPerSec, 1})
 	def("bytes-per-sec", "N", "snapshot budget of a client that asks for no other, bytes per second; at\nmost -max-bytes-per-sec, which it follows down when not given", &intValue{&o.bytesPerSec, 1})
 	def("input-delay", "N", "frames after the next one that an action received now is stamped for;\nat least 1", &intValue{&o.inputDelay, 1})
-	def("max-clients", "N", "most clients connected at once", &intValue{&o.maxClients, 1})
+	def("max-clients", "N", "most clients in the world at once (sessions that acknowledged a snapshot);\nthe default is what the tick sustains on a 2-core machine", &intValue{&o.maxClients, 1})
+	def("max-unproven", "N", "most sessions at once that have not yet acknowledged a snapshot; more\nare refused as throttled", &intValue{&o.maxUnproven, 1})
+	def("max-unproven-per-addr", "N", "most such sessions from one IP address; at most -max-unproven", &intValue{&o.maxUnprovenPerAddr, 1})
+	def("proof-timeout", "D", "send away a session that acknowledged no snapshot within D, keepalives\nor not", &durationValue{&o.proofTimeout, true})
+	def("ack-timeout", "D", "send away a client that acknowledged none of the snapshots sent to it\nfor D", &durationValue{&o.ackTimeout, true})
 	def("max-pending-actions", "N", "most actions of one client awaiting their frame; more fizzle as busy", &intValue{&o.maxPendingActions, 1})
 	def("seed", "N", "seed of the demo game's world", (*uint64Value)(&o.seed))
 	def("interest", "RADII", "what a client sees around its tile: the radii in tiles of the 4 detail\ntiers full,medium,low,blip (-1 turns a tier off), or \"tile\": its tile and\nthe 6 around it at full detail", (*interestValue)(&o.interest))

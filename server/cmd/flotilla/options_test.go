@@ -31,6 +31,7 @@ var validValues = map[string]string{
 	"tick-hz": "60", "snapshot-hz": "15", "max-snapshot-hz": "40", "bytes-per-sec": "9000", "max-bytes-per-sec": "90000",
 	"input-delay": "3", "max-clients": "100", "max-pending-actions": "8", "seed": "42",
 	"interest": "2,-1,4,6", "keepalive": "100ms", "timeout": "9s",
+	"max-unproven": "64", "max-unproven-per-addr": "4", "proof-timeout": "5s", "ack-timeout": "20s",
 }
 
 func TestEveryFlagReadsItsEnvVar(t *testing.T) {
@@ -100,6 +101,14 @@ func newFlagSetValue(t *testing.T, o *options, name string) string {
 		return o.keepalive.String()
 	case "timeout":
 		return o.timeout.String()
+	case "max-unproven":
+		return fmt.Sprint(o.maxUnproven)
+	case "max-unproven-per-addr":
+		return fmt.Sprint(o.maxUnprovenPerAddr)
+	case "proof-timeout":
+		return o.proofTimeout.String()
+	case "ack-timeout":
+		return o.ackTimeout.String()
 	}
 	t.Fatalf("no accessor for -%s", name)
 	return ""
@@ -313,5 +322,23 @@ func TestDurationFlags(t *testing.T) {
 	}
 	if cfg.Net.Keepalive != time.Second || cfg.Net.Timeout != 30*time.Second {
 		t.Errorf("keepalive %v timeout %v", cfg.Net.Keepalive, cfg.Net.Timeout)
+	}
+}
+
+func TestUnprovenFlagsReachTheRoom(t *testing.T) {
+	o, err := parseOptions([]string{"-max-unproven", "64", "-max-unproven-per-addr", "4", "-proof-timeout", "5s", "-ack-timeout", "20s"}, envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := o.roomConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxUnproven != 64 || cfg.MaxUnprovenPerAddr != 4 || cfg.ProofTimeout != 5*time.Second || cfg.AckTimeout != 20*time.Second {
+		t.Errorf("room config %+v", cfg.Config)
+	}
+	o, _ = parseOptions([]string{"-max-unproven", "4", "-max-unproven-per-addr", "8"}, envMap(nil))
+	if _, err := o.roomConfig(); err == nil || !strings.Contains(err.Error(), "-max-unproven") {
+		t.Errorf("per-address bound over the overall bound: %v", err)
 	}
 }
