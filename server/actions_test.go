@@ -64,7 +64,9 @@ func TestActionQueueControlNeverRefused(t *testing.T) {
 	}
 }
 
-func TestViewPoolBoundedByBytes(t *testing.T) {
+// The view pool serves a crowd's churn from idle views, and gives them
+// back when the crowd is gone, down to its floor in bytes.
+func TestViewPoolFollowsTheNeed(t *testing.T) {
 	p := viewPool{maxFree: 100 * entitySize}
 	var vs []*view
 	for range 10 {
@@ -72,15 +74,24 @@ func TestViewPoolBoundedByBytes(t *testing.T) {
 		v.v.Entities = make([]codec.Entity, 0, 30) // a crowd's view
 		vs = append(vs, v)
 	}
+	p.endTick() // a tick that took 10 views
 	for _, v := range vs {
 		p.release(v)
 	}
-	if p.live != 0 || len(p.free) != 3 || p.freeBytes != 90*entitySize {
-		t.Errorf("live %d, %d free views of %d bytes; want 0, 3 of %d (what fits %d bytes)",
-			p.live, len(p.free), p.freeBytes, 90*entitySize, p.maxFree)
+	if p.live != 0 || len(p.free) != 10 {
+		t.Fatalf("live %d, %d idle views; want 0 and the 10 a tick needed", p.live, len(p.free))
 	}
 	v := p.get(2)
-	if cap(v.v.Entities) != 30 || p.freeBytes != 60*entitySize {
-		t.Errorf("reused view of capacity %d, %d bytes left free", cap(v.v.Entities), p.freeBytes)
+	if cap(v.v.Entities) != 30 {
+		t.Errorf("a reused view has capacity %d, want the 30 it had", cap(v.v.Entities))
+	}
+	p.release(v)
+	// The crowd is gone: the need decays and the idle views go, down to
+	// what fits the floor (3 views of 30 entities in 100).
+	for range 150 {
+		p.endTick()
+	}
+	if len(p.free) != 3 || p.freeBytes != 90*entitySize {
+		t.Errorf("%d idle views of %d bytes after the crowd left; want 3 of %d", len(p.free), p.freeBytes, 90*entitySize)
 	}
 }

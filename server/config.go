@@ -78,8 +78,10 @@ type Config struct {
 	// protocol.ReasonBusy as they arrive. The quota is decided where an
 	// action enters, so a mesh peer's batch for a frame is accepted whole.
 	MaxActionsPerFrame int
-	// MaxFreeViewBytes bounds the memory the room keeps in idle views for
-	// reuse (default 8 MiB): what a crowd leaves behind is given back.
+	// MaxFreeViewBytes is the floor of the bound on the memory the room
+	// keeps in idle views for reuse (default 8 MiB); above it the room
+	// keeps twice what a recent tick needed, and gives the rest back
+	// within seconds when a crowd leaves.
 	MaxFreeViewBytes int
 	// MaxLagFrames: when the room is this many frames behind its clock it
 	// drops the backlog and counts it (default 15).

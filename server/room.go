@@ -268,6 +268,7 @@ func (r *Room) snapshots() {
 	}
 	r.views.endTick(&r.pool)
 	r.enc.endTick()
+	r.pool.endTick()
 }
 
 // catchUp runs n frames the room is behind its clock without their

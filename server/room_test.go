@@ -39,11 +39,7 @@ func newDemoRoom(t testing.TB, conn batch.Conn, cfg Config, gc demowire.GameConf
 	if err != nil {
 		t.Fatal(err)
 	}
-	udp, err := NewUDP(conn, UDPConfig{}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	room, err := New(cfg, game, nil, udp)
+	room, udp, err := NewWithUDP(conn, cfg, UDPConfig{}, game, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,15 +17,20 @@ type view struct {
 	refs  int32
 }
 
-// viewPool recycles views so steady state allocates nothing. Bound: the
-// idle views it keeps hold at most maxFree bytes of entity and event
-// arrays; a view released beyond that is left to the garbage collector, so
-// what a crowd leaves behind is given back. Live views are bounded by
-// clients × protocol.History plus one tick's cache.
+// viewPool recycles views so steady state allocates nothing. Bound: it
+// keeps idle views while they are at most twice as many as a recent tick
+// took (need, decaying by a 32nd a tick: it halves in about 22 ticks), or
+// while they hold at most maxFree bytes of entity and event arrays; a view
+// released beyond that is left to the garbage collector, and endTick trims
+// the pool down to it. So a crowd's churn is served from the pool, and what
+// a crowd leaves behind is given back within seconds of its leaving. Live
+// views are bounded by clients × protocol.History plus one tick's cache.
 type viewPool struct {
 	free      []*view
 	freeBytes int
-	maxFree   int
+	maxFree   int // bytes kept whatever the need (Config.MaxFreeViewBytes)
+	need      int // views taken by a recent tick, decaying
+	taken     int // views taken this tick
 	live      int
 }
 
@@ -50,7 +55,25 @@ func (p *viewPool) get(frame uint32) *view {
 	v.v.Reset()
 	v.frame, v.refs = frame, 1
 	p.live++
+	p.taken++
 	return v
+}
+
+// keeps reports whether the pool keeps one more idle view of b bytes.
+func (p *viewPool) keeps(b int) bool {
+	return len(p.free) < 2*p.need || p.freeBytes+b <= p.maxFree
+}
+
+// endTick updates the pool's recent need and trims the idle views to the
+// bound.
+func (p *viewPool) endTick() {
+	p.need = max(p.taken, p.need-(p.need+31)/32)
+	p.taken = 0
+	for n := len(p.free); n > 0 && n > 2*p.need && p.freeBytes > p.maxFree; n-- {
+		p.freeBytes -= p.free[n-1].bytes()
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
+	}
 }
 
 func (p *viewPool) hold(v *view) *view {
@@ -67,7 +90,7 @@ func (p *viewPool) release(v *view) {
 		panic("server: view released more often than held")
 	}
 	p.live--
-	if b := v.bytes(); p.freeBytes+b <= p.maxFree {
+	if b := v.bytes(); p.keeps(b) {
 		p.free = append(p.free, v)
 		p.freeBytes += b
 	}
