@@ -230,3 +230,67 @@ func TestRefusalsAndMalformedDatagrams(t *testing.T) {
 		}
 	})
 }
+
+// A session that acknowledges an unreliable payload it was never sent
+// (naming sequences blindly, without receiving) is ended with reason
+// protocol; the server's first sequences are random, so a blind guess
+// lands on a sent one about once in two thousand.
+func TestBlindAckEndsTheSession(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, netsim.Config{}, netcode.ServerConfig{})
+		x := newRaw(t, r.net, clientAddr)
+		poll := func() [][]byte {
+			time.Sleep(time.Millisecond)
+			if _, err := r.srv.Poll(time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Millisecond)
+			return x.recv()
+		}
+		req := header(netcode.Version, netcode.TypeRequest, 0, netcode.RequestSize)
+		binary.LittleEndian.PutUint64(req[netcode.HeaderSize:], 7)
+		x.send(serverAddr, req)
+		got := poll()
+		if len(got) != 1 {
+			t.Fatalf("no challenge: %x", got)
+		}
+		resp := append([]byte(nil), got[0]...)
+		resp[3] = byte(netcode.TypeResponse)
+		x.send(serverAddr, resp)
+		got = poll()
+		if len(got) != 1 || len(r.srvRec.connected) != 1 {
+			t.Fatalf("no accept: %x", got)
+		}
+		id := r.srvRec.connected[0]
+		// The server sends two payloads; the client reads none of them and
+		// claims sequences 0..32 as received.
+		for range 2 {
+			if _, err := r.srv.SendUnreliable(id, []byte{1}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		poll()
+		next, _ := r.srv.NextSeq(id)
+		ka := header(netcode.Version, netcode.TypeKeepalive, uint32(id), netcode.HeaderSize+netcode.AckSize)
+		blind := next + 40 // surely never sent
+		binary.LittleEndian.PutUint16(ka[netcode.HeaderSize:], blind)
+		binary.LittleEndian.PutUint32(ka[netcode.HeaderSize+2:], ^uint32(0))
+		x.send(serverAddr, ka)
+		got = poll()
+		if r.srvRec.disconnected[id] != netcode.ReasonProtocol || len(r.srvRec.acked) != 0 {
+			t.Fatalf("after a blind ack: disconnected %v, acked %v", r.srvRec.disconnected, r.srvRec.acked)
+		}
+		if st := r.srv.Stats(); st.Drops[netcode.DropAck] != 1 || st.Sessions != 0 {
+			t.Errorf("drops %v, sessions %d", st.Drops, st.Sessions)
+		}
+		told := false
+		for _, b := range got {
+			if h, _ := netcode.ParseHeader(b); h.Type == netcode.TypeDisconnect && netcode.Reason(b[netcode.HeaderSize]) == netcode.ReasonProtocol {
+				told = true
+			}
+		}
+		if !told {
+			t.Error("the client was not told why")
+		}
+	})
+}

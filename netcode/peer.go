@@ -1,6 +1,7 @@
 package netcode
 
 import (
+	"crypto/rand"
 	"encoding/binary"
 	"net/netip"
 
@@ -34,12 +35,22 @@ type peer struct {
 
 func newPeer(ep *endpoint, id uint32, addr netip.AddrPort, nonce uint64, onClose func(*peer, Reason, bool)) *peer {
 	p := &peer{ep: ep, id: id, addr: addr, nonce: nonce, onClose: onClose}
+	p.send.start(randomSeq())
 	p.kcp = newKCP(id, ep.cfg.KCP, p.output)
 	p.lastRecv, p.lastSend = ep.now, ep.now
 	p.kcpTimer.init(p, timerKCP)
 	p.house.init(p, timerHouse)
 	ep.wheel.schedule(&p.house, ep.now+ep.cfg.Keepalive.Nanoseconds())
 	return p
+}
+
+// randomSeq draws a session's first unreliable sequence.
+func randomSeq() uint16 {
+	var b [2]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("netcode: crypto/rand failed: " + err.Error())
+	}
+	return binary.LittleEndian.Uint16(b[:])
 }
 
 // output is KCP's output callback: KCP reuses buf, so the segments are
@@ -154,7 +165,13 @@ func (p *peer) fire(t *timer) {
 func (p *peer) receive(t Type, b []byte) {
 	ep := p.ep
 	p.lastRecv = ep.now
-	p.send.ack(readAcks(b[HeaderSize:]), p)
+	if !p.send.ack(readAcks(b[HeaderSize:]), p) {
+		// An acknowledgement of a payload never sent: the peer claims
+		// what it did not receive.
+		ep.drop(DropAck)
+		p.close(ReasonProtocol, true)
+		return
+	}
 	if p.closed {
 		return
 	}

@@ -18,7 +18,7 @@ const (
 	ReasonKicked    Reason = 8  // the server application ended the session
 	ReasonProtocol  Reason = 9  // the peer broke the protocol (a message over the size limit)
 	ReasonToken     Reason = 10 // reserved: the connect token is invalid
-	ReasonThrottled Reason = 11 // reserved: too many connection attempts
+	ReasonThrottled Reason = 11 // too many connection attempts, or sessions not yet proven, from the address
 	ReasonUnknown   Reason = 12 // a reason byte this version does not know
 	numReasons             = 13
 )
@@ -60,10 +60,11 @@ const (
 	DropKCP                  // KCP refused the segments
 	DropStale                // an unreliable payload not newer than the newest delivered
 	DropOversize             // a reliable message over the size limit
+	DropAck                  // acknowledges an unreliable sequence never sent (the session ends)
 	NumDrops
 )
 
-var dropNames = [NumDrops]string{"short", "protocol", "version", "type", "length", "state", "cookie", "full", "session", "address", "nonce", "kcp", "stale", "oversize"}
+var dropNames = [NumDrops]string{"short", "protocol", "version", "type", "length", "state", "cookie", "full", "session", "address", "nonce", "kcp", "stale", "oversize", "ack"}
 
 func (d Drop) String() string {
 	if d < NumDrops {

@@ -18,7 +18,18 @@ type sentSlot struct {
 
 type sendWindow struct {
 	next  uint16
+	sent  uint32 // sequences taken, saturating at 1<<16
 	slots [sendWindowSize]sentSlot
+}
+
+// start makes first the session's first sequence. A session's sequences
+// start at a random value, so that a peer cannot acknowledge payloads it
+// never received by naming sequences blindly (see plausible).
+func (w *sendWindow) start(first uint16) {
+	if first == noSeq {
+		first = 0
+	}
+	w.next = first
 }
 
 // noSeq is never sent: a receiver that has delivered nothing reports it, and
@@ -26,12 +37,15 @@ type sendWindow struct {
 const noSeq = 0xFFFF
 
 // take returns the sequence for the next payload and remembers it. Sequences
-// count up from 0 and wrap, skipping noSeq.
+// count up from the first and wrap, skipping noSeq.
 func (w *sendWindow) take() uint16 {
 	s := w.next
 	w.next++
 	if w.next == noSeq {
 		w.next = 0
+	}
+	if w.sent < 1<<16 {
+		w.sent++
 	}
 	w.slots[s%sendWindowSize] = sentSlot{seq: s, state: 1}
 	return s
@@ -40,15 +54,35 @@ func (w *sendWindow) take() uint16 {
 // acker is told of each sequence acknowledged for the first time.
 type acker interface{ acked(seq uint16) }
 
+// plausible reports whether seq is one this window has sent: at most as
+// far back from the newest sent as sequences were taken (the skipped noSeq
+// allowing one more), and never noSeq.
+func (w *sendWindow) plausible(seq uint16) bool {
+	if seq == noSeq || w.sent == 0 {
+		return false
+	}
+	back := uint32(uint16(w.next - 1 - seq))
+	return back <= w.sent && back < 1<<15
+}
+
 // ack applies a peer's report, telling to of each sequence it acknowledges for
-// the first time, oldest first.
-func (w *sendWindow) ack(a Acks, to acker) {
+// the first time, oldest first. It reports false, applying nothing, when the
+// report's newest sequence is one never sent: the peer names what it did not
+// receive.
+func (w *sendWindow) ack(a Acks, to acker) bool {
+	if a.Ack == noSeq {
+		return true // nothing received yet (its history is empty)
+	}
+	if !w.plausible(a.Ack) {
+		return false
+	}
 	for i := 31; i >= 0; i-- {
 		if a.Bits&(1<<uint(i)) != 0 {
 			w.mark(a.Ack-uint16(i)-1, to)
 		}
 	}
 	w.mark(a.Ack, to)
+	return true
 }
 
 func (w *sendWindow) mark(seq uint16, to acker) {

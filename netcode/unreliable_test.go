@@ -110,3 +110,38 @@ func TestRecvHistoryBits(t *testing.T) {
 		t.Fatal("duplicate or older accepted")
 	}
 }
+
+// A report whose newest sequence was never sent is refused whole: a peer
+// that receives nothing cannot acknowledge by naming sequences blindly,
+// since a session's sequences start at a random value.
+func TestAckOfUnsentSequenceRefused(t *testing.T) {
+	var sw sendWindow
+	var log ackLog
+	if !sw.ack(Acks{Ack: noSeq}, &log) {
+		t.Error("the empty report refused")
+	}
+	if sw.ack(Acks{Ack: 3}, &log) {
+		t.Error("an ack before anything was sent accepted")
+	}
+	sw.start(noSeq - 3) // the sequences cross noSeq
+	var sent []uint16
+	for range 6 {
+		sent = append(sent, sw.take())
+	}
+	for _, s := range sent {
+		if !sw.plausible(s) {
+			t.Errorf("sent sequence %d not plausible", s)
+		}
+	}
+	for _, s := range []uint16{sent[0] - 1, sent[5] + 1, sent[5] + 1000, noSeq} {
+		if sw.plausible(s) {
+			t.Errorf("unsent sequence %d plausible (sent %v)", s, sent)
+		}
+	}
+	if sw.ack(Acks{Ack: sent[5] + 1, Bits: ^uint32(0)}, &log) || len(log) != 0 {
+		t.Errorf("a report naming an unsent newest sequence applied: %v", log)
+	}
+	if !sw.ack(Acks{Ack: sent[5], Bits: 1}, &log) || len(log) != 2 {
+		t.Errorf("a true report: %v", log)
+	}
+}
