@@ -370,10 +370,12 @@ func (r *reader) done(what string) error {
 // Fizzle reasons the server gives itself; games use values below 240.
 const (
 	// ReasonBusy: the client already has the most actions awaiting their
-	// frame that the server allows, or the frame is full.
+	// frame that the server allows, the frame's quota is spent, or the
+	// client is not yet proven (it has acknowledged no snapshot).
 	ReasonBusy uint8 = 240
-	// ReasonGone: the action's frame passed while the server was behind its
-	// clock and dropped frames.
+	// ReasonGone is reserved: a server that drops frames it cannot catch
+	// up with answers their actions with it. Flotilla's room steps late
+	// frames with their actions instead, and never sends it.
 	ReasonGone uint8 = 241
 	// ReasonReserved: the action's kind is the server's own (a game's join
 	// and leave): clients may not send it.

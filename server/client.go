@@ -15,6 +15,7 @@ import (
 // it is proven: the room joins it to the game and sends it its own view.
 type client struct {
 	id      ClientID
+	index   int // its place in Room.order
 	link    Link
 	addr    netip.AddrPort
 	arrived time.Time

@@ -24,6 +24,7 @@ const (
 	DefaultMaxClients         = 400
 	DefaultMaxUnproven        = 256
 	DefaultMaxUnprovenPerAddr = 32
+	DefaultMaxClientsPerAddr  = 64
 	DefaultProofTimeout       = 3 * time.Second
 	DefaultAckTimeout         = 10 * time.Second
 	DefaultProofHz            = 4
@@ -55,9 +56,15 @@ type Config struct {
 	// snapshot and got their place in the world (default 400). A client
 	// that proves itself beyond it is sent away with ReasonFull.
 	MaxClients int
+	// MaxClientsPerAddr bounds the proven clients of one IP address (an
+	// IPv6 address's /64) (default 64): beyond it, a client that proves
+	// itself is sent away with ReasonThrottled, so one address cannot fill
+	// the room.
+	MaxClientsPerAddr int
 	// MaxUnproven bounds the sessions that have not yet acknowledged a
 	// snapshot (default 256); MaxUnprovenPerAddr bounds them per IP address
-	// (default 32). Beyond either, a new session is sent away with
+	// (default 32; an IPv6 address counts under its /64). Beyond either, a
+	// new session is sent away with
 	// ReasonThrottled. An unproven session holds no avatar and no view of
 	// its own: it is sent a small shared proof snapshot ProofHz times a
 	// second (default 4) until it acknowledges one, and is sent away with
@@ -67,8 +74,7 @@ type Config struct {
 	ProofHz                         int
 	ProofTimeout                    time.Duration
 	// AckTimeout ends a proven client that has acknowledged none of the
-	// snapshots sent to it for this long (default 10 s): a client that
-	// only keeps its session alive costs the room nothing more.
+	// snapshots sent to it for this long (default 10 s).
 	AckTimeout time.Duration
 	// MaxPendingActions bounds one client's actions awaiting their frame;
 	// more are fizzled at once with protocol.ReasonBusy (default 32).
@@ -84,7 +90,8 @@ type Config struct {
 	// within seconds when a crowd leaves.
 	MaxFreeViewBytes int
 	// MaxLagFrames: when the room is this many frames behind its clock it
-	// drops the backlog and counts it (default 15).
+	// steps the late frames at once, with their actions but without their
+	// snapshots, and counts them (default 15).
 	MaxLagFrames int
 }
 
@@ -103,7 +110,9 @@ func (c Config) WithDefaults() Config {
 	def(&c.InputDelay, DefaultInputDelay)
 	def(&c.MaxClients, DefaultMaxClients)
 	def(&c.MaxUnproven, DefaultMaxUnproven)
-	def(&c.MaxUnprovenPerAddr, DefaultMaxUnprovenPerAddr)
+	// The per-address bounds follow the overall ones down.
+	def(&c.MaxUnprovenPerAddr, min(DefaultMaxUnprovenPerAddr, c.MaxUnproven))
+	def(&c.MaxClientsPerAddr, min(DefaultMaxClientsPerAddr, c.MaxClients))
 	def(&c.ProofHz, DefaultProofHz)
 	def(&c.MaxFreeViewBytes, DefaultMaxFreeViewBytes)
 	if c.ProofTimeout == 0 {
@@ -142,6 +151,8 @@ func (c Config) Validate() error {
 		return bad("max unproven sessions %d outside 1..%d", c.MaxUnproven, 1<<20)
 	case c.MaxUnprovenPerAddr < 1 || c.MaxUnprovenPerAddr > c.MaxUnproven:
 		return bad("max unproven sessions per address %d outside 1..max unproven %d", c.MaxUnprovenPerAddr, c.MaxUnproven)
+	case c.MaxClientsPerAddr < 1 || c.MaxClientsPerAddr > c.MaxClients:
+		return bad("max clients per address %d outside 1..max clients %d", c.MaxClientsPerAddr, c.MaxClients)
 	case c.ProofHz < 1 || c.ProofHz > c.TickHz:
 		return bad("proof snapshot rate %d Hz outside 1..tick rate %d", c.ProofHz, c.TickHz)
 	case c.ProofTimeout < 100*time.Millisecond:

@@ -18,7 +18,9 @@ import (
 //
 // The Links an Inbox hands to the room have their methods called on the
 // room's goroutine; they must be safe against the transport's own
-// goroutines.
+// goroutines, and comparable (pointers): the Inbox keys its sessions by
+// Link. Each message is copied into the Inbox (an allocation per message:
+// the browser bridge, its first user, should pool them).
 type Inbox struct {
 	mu       sync.Mutex
 	events   []inboxEvent

@@ -240,3 +240,37 @@ func TestStallWhileClientsComeAndGo(t *testing.T) {
 		t.Logf("room: %d frames caught up without snapshots", st.FramesSkipped)
 	})
 }
+
+func TestAddrKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7":                "192.0.2.7",
+		"::ffff:192.0.2.7":         "192.0.2.7",
+		"2001:db8:1:2:3:4:5:6":     "2001:db8:1:2::",
+		"2001:db8:1:2:ffff::1":     "2001:db8:1:2::",
+		"2001:db8:1:3::1":          "2001:db8:1:3::",
+		"fe80::1234:5678:9abc:def": "fe80::",
+	} {
+		if got := addrKey(netip.MustParseAddr(in)); got != netip.MustParseAddr(want) {
+			t.Errorf("addrKey(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// One address cannot fill the room: beyond MaxClientsPerAddr its clients
+// are sent away as throttled once they prove themselves. Shutting the room
+// down reports no departures of its own making.
+func TestProvenClientsPerAddress(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := startSimRoom(t, netsim.Config{Seed: 11, Latency: 10 * time.Millisecond}, Config{MaxClientsPerAddr: 2}, demowire.GameConfig{})
+		s.addProbes(3, false) // one address
+		s.run(2*time.Second, nil)
+		st := s.room.Stats()
+		s.stop()
+		if st.Clients != 2 || st.Throttled != 1 || st.SentAway[ReasonThrottled] != 1 {
+			t.Errorf("clients %d, throttled %d, sent away %v; want 2, 1", st.Clients, st.Throttled, st.SentAway)
+		}
+		if after := s.room.Stats(); after.Disconnects != st.Disconnects {
+			t.Errorf("shutdown reported %d departures", after.Disconnects-st.Disconnects)
+		}
+	})
+}

@@ -29,10 +29,10 @@ type Room struct {
 	now        time.Time // the clock of the loop iteration running
 
 	clients  map[ClientID]*client
-	order    []*client // clients in arrival order: the snapshot loop's order
+	order    []*client // every client (c.index is its place): the snapshot loop's order
 	lastID   ClientID
 	unproven int
-	perAddr  map[netip.Addr]int // unproven sessions per address
+	perAddr  map[netip.Addr]addrCount // sessions per address (addrKey)
 	proven   int
 	queue    *actionQueue
 	pool     viewPool
@@ -93,7 +93,7 @@ func New(cfg Config, game Game, log *slog.Logger, transports ...Transport) (*Roo
 		codec:      codec.NewCodec(game.Schema()),
 		transports: transports,
 		clients:    make(map[ClientID]*client),
-		perAddr:    make(map[netip.Addr]int),
+		perAddr:    make(map[netip.Addr]addrCount),
 		queue:      newActionQueue(cfg.InputDelay+2, cfg.MaxActionsPerFrame, 1),
 		pkt:        make([]byte, 0, maxDatagram),
 		msg:        make([]byte, 0, protocol.MaxMessage),

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/flotilla/flotilla/protocol"
@@ -16,12 +17,13 @@ type events Room
 func (e *events) Arrive(l Link) ClientID {
 	r := (*Room)(e)
 	addr := l.Addr()
-	ip := addr.Addr().Unmap()
+	key := addrKey(addr.Addr())
 	switch {
 	case r.closing:
+		r.stats.sentAway[ReasonShutdown].Add(1)
 		l.Close(ReasonShutdown)
 		return 0
-	case r.unproven >= r.cfg.MaxUnproven || r.perAddr[ip] >= r.cfg.MaxUnprovenPerAddr:
+	case r.unproven >= r.cfg.MaxUnproven || r.perAddr[key].unproven >= r.cfg.MaxUnprovenPerAddr:
 		r.stats.throttled.Add(1)
 		r.stats.sentAway[ReasonThrottled].Add(1)
 		l.Close(ReasonThrottled)
@@ -29,21 +31,46 @@ func (e *events) Arrive(l Link) ClientID {
 		return 0
 	}
 	id := r.newID()
-	c := &client{id: id, link: l, addr: addr, arrived: r.now, lastSnap: r.frame}
+	c := &client{id: id, link: l, addr: addr, arrived: r.now, lastSnap: r.frame, index: len(r.order)}
 	c.setBudget(&r.cfg, 0, 0)
 	c.tokens = c.tokenCap
 	r.clients[id] = c
 	r.order = append(r.order, c)
 	r.unproven++
-	r.perAddr[ip]++
+	n := r.perAddr[key]
+	n.unproven++
+	r.perAddr[key] = n
 	r.stats.unproven.Store(int64(r.unproven))
 	r.stats.connects.Add(1)
 	w := r.welcome
 	w.Client, w.Frame = uint32(id), r.frame
 	w.SnapshotHz, w.BytesPerSec = uint32(c.hz), uint32(c.bps)
-	r.sendReliable(c, protocol.AppendWelcome(r.msg[:0], &w))
+	if err := c.link.SendReliable(protocol.AppendWelcome(r.msg[:0], &w)); err != nil {
+		// The transport ended the session (it cannot take one message):
+		// it has nothing to report to a client the room never named.
+		r.log.Debug("welcome failed", "client", id, "err", err)
+		r.forget(c)
+		return 0
+	}
 	r.log.Debug("client arrived", "client", id, "addr", addr)
 	return id
+}
+
+// addrCount is what one address (addrKey) holds: sessions not yet proven
+// and clients in the world.
+type addrCount struct{ unproven, proven int }
+
+// addrKey is the key the per-address bounds count under: an IPv4 address,
+// or an IPv6 address's /64 (one subscriber's prefix: an attacker holds
+// every address in it).
+func addrKey(ip netip.Addr) netip.Addr {
+	ip = ip.Unmap()
+	if ip.Is6() {
+		if p, err := ip.Prefix(64); err == nil {
+			return p.Addr()
+		}
+	}
+	return ip
 }
 
 // newID returns the next free client id (never 0).
@@ -126,18 +153,31 @@ func (e *events) Acked(id ClientID, seq uint16) {
 
 // prove makes an unproven client a player: it gets its place in the world
 // (the game's join, never dropped) and its own view from the next
-// snapshot, or is sent away with ReasonFull when the room holds MaxClients.
+// snapshot; or it is sent away, with ReasonFull when the room holds
+// MaxClients, with ReasonThrottled when its address holds
+// MaxClientsPerAddr.
 func (r *Room) prove(c *client) {
+	key := addrKey(c.addr.Addr())
+	n := r.perAddr[key]
+	n.unproven--
 	r.unproven--
-	r.dropAddr(c)
 	r.stats.unproven.Store(int64(r.unproven))
-	if r.proven >= r.cfg.MaxClients {
+	c.proven = true // counted out of the unproven
+	switch {
+	case r.proven >= r.cfg.MaxClients:
+		r.setAddr(key, n)
 		r.stats.full.Add(1)
-		c.proven = true // counted out of the unproven already
 		r.sendAway(c, ReasonFull)
 		return
+	case n.proven >= r.cfg.MaxClientsPerAddr:
+		r.setAddr(key, n)
+		r.stats.throttled.Add(1)
+		r.sendAway(c, ReasonThrottled)
+		return
 	}
-	c.proven, c.joined = true, true
+	n.proven++
+	r.setAddr(key, n)
+	c.joined = true
 	r.proven++
 	r.stats.clients.Store(int64(r.proven))
 	r.stats.proofSeconds.observe(r.now.Sub(c.arrived).Seconds())
@@ -146,13 +186,13 @@ func (r *Room) prove(c *client) {
 	r.queue.pushControl(join)
 }
 
-func (r *Room) dropAddr(c *client) {
-	ip := c.addr.Addr().Unmap()
-	if n := r.perAddr[ip]; n <= 1 {
-		delete(r.perAddr, ip)
-	} else {
-		r.perAddr[ip] = n - 1
+// setAddr stores an address's counts, forgetting an address with none.
+func (r *Room) setAddr(key netip.Addr, n addrCount) {
+	if n == (addrCount{}) {
+		delete(r.perAddr, key)
+		return
 	}
+	r.perAddr[key] = n
 }
 
 // sendAway ends c's session with reason and forgets it.
@@ -170,19 +210,22 @@ func (r *Room) forget(c *client) {
 		return
 	}
 	delete(r.clients, c.id)
-	for i, o := range r.order {
-		if o == c {
-			r.order = append(r.order[:i], r.order[i+1:]...)
-			break
-		}
-	}
+	last := r.order[len(r.order)-1]
+	r.order[c.index], last.index = last, c.index
+	r.order[len(r.order)-1] = nil
+	r.order = r.order[:len(r.order)-1]
 	c.drop(&r.pool)
+	key := addrKey(c.addr.Addr())
+	n := r.perAddr[key]
 	switch {
 	case !c.proven:
+		n.unproven--
+		r.setAddr(key, n)
 		r.unproven--
-		r.dropAddr(c)
 		r.stats.unproven.Store(int64(r.unproven))
 	case c.joined:
+		n.proven--
+		r.setAddr(key, n)
 		r.proven--
 		r.stats.clients.Store(int64(r.proven))
 		leave := r.game.Leave(uint32(c.id))

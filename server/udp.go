@@ -184,6 +184,9 @@ func (h *udpHandler) Disconnected(sid netcode.SessionID, _ netcode.Reason) {
 		return // closed by the room: it knows
 	}
 	delete(u.links, sid)
+	if l.closed {
+		return // Shutdown: the room forgets every client itself
+	}
 	l.closed = true
 	if l.id != 0 {
 		u.ev.Leave(l.id)

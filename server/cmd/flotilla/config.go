@@ -22,7 +22,7 @@ type setup struct {
 var roomFlags = []string{
 	"tick-hz", "snapshot-hz", "max-snapshot-hz", "bytes-per-sec", "max-bytes-per-sec",
 	"input-delay", "max-clients", "max-pending-actions", "seed", "interest", "keepalive", "timeout",
-	"max-unproven", "max-unproven-per-addr", "proof-timeout", "ack-timeout",
+	"max-unproven", "max-unproven-per-addr", "max-clients-per-addr", "proof-timeout", "ack-timeout",
 }
 
 // maxTimeout is the longest session timeout netcode accepts.
@@ -79,7 +79,8 @@ func (o *options) buildConfig(skip string) setup {
 		MaxClients:         pick("max-clients", o.maxClients, server.DefaultMaxClients),
 		MaxPendingActions:  pick("max-pending-actions", o.maxPendingActions, server.DefaultMaxPendingActions),
 		MaxUnproven:        pick("max-unproven", o.maxUnproven, server.DefaultMaxUnproven),
-		MaxUnprovenPerAddr: pick("max-unproven-per-addr", o.maxUnprovenPerAddr, server.DefaultMaxUnprovenPerAddr),
+		MaxUnprovenPerAddr: pick("max-unproven-per-addr", o.maxUnprovenPerAddr, 0),
+		MaxClientsPerAddr:  pick("max-clients-per-addr", o.maxClientsPerAddr, 0),
 	}, Net: netcode.Config{
 		Keepalive: defaultKeepalive,
 		Timeout:   defaultTimeout,

@@ -36,6 +36,7 @@ type options struct {
 	inputDelay, maxClients            int
 	maxPendingActions                 int
 	maxUnproven, maxUnprovenPerAddr   int
+	maxClientsPerAddr                 int
 	proofTimeout, ackTimeout          time.Duration
 	seed                              uint64
 	keepalive, timeout                time.Duration
@@ -78,6 +79,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	o.inputDelay, o.maxClients = server.DefaultInputDelay, server.DefaultMaxClients
 	o.maxPendingActions = server.DefaultMaxPendingActions
 	o.maxUnproven, o.maxUnprovenPerAddr = server.DefaultMaxUnproven, server.DefaultMaxUnprovenPerAddr
+	o.maxClientsPerAddr = server.DefaultMaxClientsPerAddr
 	o.proofTimeout, o.ackTimeout = server.DefaultProofTimeout, server.DefaultAckTimeout
 	o.keepalive, o.timeout = defaultKeepalive, defaultTimeout
 	o.interest = demowire.DefaultInterest()
@@ -100,7 +102,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	def("input-delay", "N", "frames after the next one that an action received now is stamped for;\nat least 1", &intValue{&o.inputDelay, 1})
 	def("max-clients", "N", "most clients in the world at once (sessions that acknowledged a snapshot);\nthe default is what the tick sustains on a 2-core machine", &intValue{&o.maxClients, 1})
 	def("max-unproven", "N", "most sessions at once that have not yet acknowledged a snapshot; more\nare refused as throttled", &intValue{&o.maxUnproven, 1})
-	def("max-unproven-per-addr", "N", "most such sessions from one IP address; at most -max-unproven", &intValue{&o.maxUnprovenPerAddr, 1})
+	def("max-unproven-per-addr", "N", "most such sessions from one IP address (an IPv6 /64); at most\n-max-unproven, which it follows down when not given", &intValue{&o.maxUnprovenPerAddr, 1})
+	def("max-clients-per-addr", "N", "most clients in the world from one IP address (an IPv6 /64); at most\n-max-clients, which it follows down when not given", &intValue{&o.maxClientsPerAddr, 1})
 	def("proof-timeout", "D", "send away a session that acknowledged no snapshot within D, keepalives\nor not", &durationValue{&o.proofTimeout, true})
 	def("ack-timeout", "D", "send away a client that acknowledged none of the snapshots sent to it\nfor D", &durationValue{&o.ackTimeout, true})
 	def("max-pending-actions", "N", "most actions of one client awaiting their frame; more fizzle as busy", &intValue{&o.maxPendingActions, 1})

@@ -31,7 +31,7 @@ var validValues = map[string]string{
 	"tick-hz": "60", "snapshot-hz": "15", "max-snapshot-hz": "40", "bytes-per-sec": "9000", "max-bytes-per-sec": "90000",
 	"input-delay": "3", "max-clients": "100", "max-pending-actions": "8", "seed": "42",
 	"interest": "2,-1,4,6", "keepalive": "100ms", "timeout": "9s",
-	"max-unproven": "64", "max-unproven-per-addr": "4", "proof-timeout": "5s", "ack-timeout": "20s",
+	"max-unproven": "64", "max-unproven-per-addr": "4", "max-clients-per-addr": "9", "proof-timeout": "5s", "ack-timeout": "20s",
 }
 
 func TestEveryFlagReadsItsEnvVar(t *testing.T) {
@@ -105,6 +105,8 @@ func newFlagSetValue(t *testing.T, o *options, name string) string {
 		return fmt.Sprint(o.maxUnproven)
 	case "max-unproven-per-addr":
 		return fmt.Sprint(o.maxUnprovenPerAddr)
+	case "max-clients-per-addr":
+		return fmt.Sprint(o.maxClientsPerAddr)
 	case "proof-timeout":
 		return o.proofTimeout.String()
 	case "ack-timeout":
@@ -336,6 +338,11 @@ func TestUnprovenFlagsReachTheRoom(t *testing.T) {
 	}
 	if cfg.MaxUnproven != 64 || cfg.MaxUnprovenPerAddr != 4 || cfg.ProofTimeout != 5*time.Second || cfg.AckTimeout != 20*time.Second {
 		t.Errorf("room config %+v", cfg.Config)
+	}
+	// Not given, the per-address bounds follow the overall ones down.
+	o, _ = parseOptions([]string{"-max-unproven", "4", "-max-clients", "10"}, envMap(nil))
+	if cfg, err := o.roomConfig(); err != nil || cfg.MaxUnprovenPerAddr != 4 || cfg.MaxClientsPerAddr != 10 {
+		t.Errorf("per-address bounds %d, %d (%v); want 4, 10", cfg.MaxUnprovenPerAddr, cfg.MaxClientsPerAddr, err)
 	}
 	o, _ = parseOptions([]string{"-max-unproven", "4", "-max-unproven-per-addr", "8"}, envMap(nil))
 	if _, err := o.roomConfig(); err == nil || !strings.Contains(err.Error(), "-max-unproven") {
