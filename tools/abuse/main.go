@@ -2,9 +2,12 @@
 // fix can be measured against them. Its one attack is the half-open session
 // (package halfopen): sessions that complete the handshake and then send
 // only keepalives that acknowledge nothing, which the server's transport
-// never removes.
+// never removes. With -reconnect each session starts over when the server
+// refuses or ends it, so a server that times unproven sessions out still
+// faces up to -sessions of them for the whole run.
 //
 //	go run ./tools/abuse -server 127.0.0.1:7777 -sessions 2000 -duration 30s
+//	go run ./tools/abuse -server 127.0.0.1:7777 -sessions 2000 -source-ips 100 -reconnect
 //
 // It prints a report (with -json, exactly one JSON object on stdout; see
 // halfopen.Report) and, unless -quiet, a progress line on stderr every
@@ -67,8 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if !o.quiet {
 		o.cfg.OnProgress = func(p halfopen.Progress) {
-			fmt.Fprintf(stderr, "abuse: %4.0fs  begun %d  live %d  accepted %d  disconnected %d  refused %d  timed out %d  rx %.0f pkt/s\n",
-				p.Elapsed.Seconds(), p.Attempted, p.Live, p.Accepted, p.Disconnected, p.Refused, p.TimedOut, p.RxPerSecond)
+			fmt.Fprintf(stderr, "abuse: %4.0fs  begun %d  live %d  accepted %d  disconnected %d  refused %d  timed out %d  re-handshakes %d  rx %.0f pkt/s\n",
+				p.Elapsed.Seconds(), p.Attempted, p.Live, p.Accepted, p.Disconnected, p.Refused, p.TimedOut, p.Rehandshakes, p.RxPerSecond)
 		}
 	}
 	rep, err := halfopen.Run(ctx, o.cfg)
@@ -105,15 +108,24 @@ counting it by packet type and disconnects by reason. At the end the sockets
 close without a disconnect: the server keeps the sessions until it times
 them out.
 
+With -reconnect, a session whose attempt ended (the server refused it or
+disconnected it, or its handshake timed out) starts over on the same socket
+with a new nonce after -reconnect-delay, at its turn under -rate, until the
+run ends: the run keeps up to -sessions half-open sessions on the server
+whatever its timeouts and limits. -rate bounds all handshakes begun, first
+ones and re-handshakes alike.
+
 Every socket is opened before the first handshake. Each takes one file
 descriptor: the soft RLIMIT_NOFILE is raised to the hard limit, and the run
 refuses to start if -sessions plus %d do not fit. A source address has about
 28,000 ephemeral ports; spread more sessions with -source-ips.
 
-The report: sessions attempted, accepted, refused (by reason), handshakes
-timed out, sessions the server disconnected after accepting them (by reason,
-and the time from accept to disconnect: min, median, max), datagrams and
-bytes received and sent by type. -json prints it as one JSON object.
+The report: sessions attempted, re-handshakes, handshakes accepted, refused
+(by reason) and timed out, accepted sessions the server disconnected (by
+reason, and the time from accept to disconnect: min, median, max),
+datagrams and bytes received and sent by type. With -reconnect every count
+but "attempted" is of handshake attempts. -json prints it as one JSON
+object.
 
 Exit status: 0 the run completed, 1 it could not start, 2 bad flags.
 
@@ -135,12 +147,14 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&c.Sessions, "sessions", halfopen.DefaultSessions, fmt.Sprintf("half-open sessions to open, 1..%d", halfopen.MaxSessions))
 	fs.DurationVar(&c.Keepalive, "keepalive", halfopen.DefaultKeepalive, "interval between an accepted session's keepalives; the first\ngoes one interval after the accept")
 	fs.DurationVar(&c.Duration, "duration", halfopen.DefaultDuration, "length of the run from the first handshake, > 0; an interrupt\nends it early (it still reports)")
-	fs.IntVar(&c.Rate, "rate", 2000, "handshakes begun per second, evenly spaced; 0 begins them all at once")
+	fs.IntVar(&c.Rate, "rate", 2000, "handshakes begun per second, evenly spaced, re-handshakes\nincluded; 0 begins them all at once")
 	fs.StringVar(&sources, "sources", "", "pool of local source addresses: comma-separated addresses and\nADDR/BITS ranges (from ADDR upward inside the prefix; IPv4\naddresses ending in .0 or .255 skipped). Default: "+defaultSources+"\nfor a server on IPv4 loopback, ::1 for ::1, else the kernel picks")
 	fs.IntVar(&sourceIPs, "source-ips", 1, "spread the sessions round-robin over the first N addresses of\n-sources (1 = 127.0.0.1 by default; N = 3: 127.0.0.1 to .3)")
+	fs.BoolVar(&c.Reconnect, "reconnect", false, "start a session over (a new handshake on its socket) when the\nserver refuses or disconnects it or its handshake times out")
+	fs.DurationVar(&c.ReconnectDelay, "reconnect-delay", halfopen.DefaultReconnectDelay, "with -reconnect, the wait between an attempt's end and the\nsession's next handshake (which then waits for its turn\nunder -rate)")
 	fs.DurationVar(&c.HandshakeTimeout, "handshake-timeout", halfopen.DefaultHandshakeTimeout, "how long a session tries to complete its handshake (requests\nand responses are repeated every 100 ms)")
 	fs.BoolVar(&o.json, "json", false, "print the report as one JSON object on stdout")
-	fs.BoolVar(&o.quiet, "quiet", false, "no progress line on stderr (by default one a second: seconds,\nsessions begun, live, accepted, disconnected, refused, timed\nout, datagrams received per second)")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress line on stderr (by default one a second: seconds,\nsessions begun, live, accepted, disconnected, refused, timed\nout, re-handshakes, datagrams received per second)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), usage, reservedFDs)
 		fs.PrintDefaults()
@@ -163,7 +177,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	for _, f := range []struct {
 		name string
 		d    time.Duration
-	}{{"keepalive", c.Keepalive}, {"duration", c.Duration}, {"handshake-timeout", c.HandshakeTimeout}} {
+	}{{"keepalive", c.Keepalive}, {"duration", c.Duration}, {"handshake-timeout", c.HandshakeTimeout}, {"reconnect-delay", c.ReconnectDelay}} {
 		if f.d <= 0 {
 			return o, fmt.Errorf("-%s %v must be positive", f.name, f.d)
 		}

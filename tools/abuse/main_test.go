@@ -27,7 +27,8 @@ func TestParseDefaults(t *testing.T) {
 	c := o.cfg
 	if c.Server != netip.MustParseAddrPort("127.0.0.1:7777") || c.Sessions != 2000 || c.Keepalive != 2*time.Second ||
 		c.Duration != 30*time.Second || c.Rate != 2000 || c.HandshakeTimeout != 5*time.Second ||
-		!slices.Equal(c.Sources, []netip.Addr{netip.MustParseAddr("127.0.0.1")}) || o.json || o.quiet {
+		!slices.Equal(c.Sources, []netip.Addr{netip.MustParseAddr("127.0.0.1")}) || o.json || o.quiet ||
+		c.Reconnect || c.ReconnectDelay != 100*time.Millisecond {
 		t.Errorf("defaults %+v", o)
 	}
 }
@@ -39,6 +40,7 @@ func TestParseErrors(t *testing.T) {
 		{"-server", "127.0.0.1:7777", "-duration", "0"},
 		{"-server", "127.0.0.1:7777", "-keepalive", "0"},
 		{"-server", "127.0.0.1:7777", "-handshake-timeout", "-1s"},
+		{"-server", "127.0.0.1:7777", "-reconnect", "-reconnect-delay", "0"},
 		{"-server", "127.0.0.1:7777", "-rate", "-1"},
 		{"-server", "127.0.0.1:7777", "-sessions", "0"},
 		{"-server", "127.0.0.1:7777", "-source-ips", "0"},
@@ -91,7 +93,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 	if code := run(context.Background(), []string{"--help"}, &bytes.Buffer{}, &stderr); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, f := range []string{"-server", "-sessions", "-keepalive", "-duration", "-rate", "-sources", "-source-ips", "-handshake-timeout", "-json", "-quiet", "Exit status", "RLIMIT_NOFILE"} {
+	for _, f := range []string{"-server", "-sessions", "-keepalive", "-duration", "-rate", "-sources", "-source-ips", "-handshake-timeout", "-reconnect", "-reconnect-delay", "-json", "-quiet", "Exit status", "RLIMIT_NOFILE"} {
 		if !strings.Contains(stderr.String(), f) {
 			t.Errorf("help lacks %s", f)
 		}

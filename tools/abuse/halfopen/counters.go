@@ -12,6 +12,7 @@ import (
 // header that does not parse.
 type counters struct {
 	attempted, accepted, refused, timedOut, disconnected atomic.Int64
+	rehandshakes                                         atomic.Int64
 
 	rxPackets, rxBytes [numTypes]atomic.Uint64
 	txPackets, txBytes [numTypes]atomic.Uint64
@@ -64,12 +65,13 @@ func (n *counters) rxTotal() uint64 {
 // Progress is a run's state at one moment, for a live display.
 type Progress struct {
 	Elapsed      time.Duration
-	Attempted    int // handshakes begun
+	Attempted    int // sessions whose first handshake began
 	Accepted     int
 	Refused      int
 	TimedOut     int // handshakes that timed out
 	Disconnected int // accepted sessions the server ended
 	Live         int // accepted and not disconnected
+	Rehandshakes int // handshakes begun again by sessions starting over
 	RxPackets    uint64
 	RxPerSecond  float64 // over the last interval
 }
@@ -83,6 +85,7 @@ func (n *counters) progress(elapsed time.Duration, last Progress) Progress {
 		Refused:      int(n.refused.Load()),
 		TimedOut:     int(n.timedOut.Load()),
 		Disconnected: int(n.disconnected.Load()),
+		Rehandshakes: int(n.rehandshakes.Load()),
 		RxPackets:    n.rxTotal(),
 	}
 	p.Live = p.Accepted - p.Disconnected

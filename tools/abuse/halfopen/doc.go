@@ -12,6 +12,17 @@
 // nothing and never sends reliable data. What it reads is counted by packet
 // type, and disconnects by reason.
 //
+// Starting over (Config.Reconnect): a server that sends away sessions
+// which acknowledge nothing (after a proof timeout, or at once when too
+// many are pending) ends each attempt, so the attack keeps its pressure
+// only by coming back. A session whose attempt ended begins a new
+// handshake on the same socket, with a new nonce, Config.ReconnectDelay
+// later, at its turn: Config.Rate bounds every handshake begun, first or
+// not (pacer.go), so the load a run puts on the server's handshake path is
+// at most Rate handshakes a second whatever the server does. The first
+// handshakes keep their turns; sessions starting over during the ramp wait
+// for its end.
+//
 // Sockets: each session has its own UDP socket, bound to one of
 // Config.Sources on a port the kernel picks and connected to the server, and
 // its own goroutine. One socket per session is what a real attacker's

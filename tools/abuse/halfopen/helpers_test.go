@@ -19,22 +19,40 @@ import (
 // methods run on the server's goroutine; the test reads it under mu.
 type watch struct {
 	mu           sync.Mutex
+	g            gate
+	srv          *netcode.Server // for the gate; set before the first Poll
 	connected    int
-	live         map[netcode.SessionID]bool
+	live         map[netcode.SessionID]time.Time // when each connected
 	disconnected map[netcode.Reason]int
 	acked        int
 	delivered    int // reliable messages and unreliable payloads from clients
 }
 
-func newWatch() *watch {
-	return &watch{live: map[netcode.SessionID]bool{}, disconnected: map[netcode.Reason]int{}}
+// gate makes the test server treat sessions that acknowledge nothing as
+// the room does: each is sent away with ReasonTimeout proofTimeout after it
+// connected (checked every send interval), and a session that connects
+// while maxLive are live is sent away at once with ReasonThrottled. The
+// zero gate keeps every session.
+type gate struct {
+	proofTimeout time.Duration
+	maxLive      int
 }
 
+func newWatch(g gate) *watch {
+	return &watch{g: g, live: map[netcode.SessionID]time.Time{}, disconnected: map[netcode.Reason]int{}}
+}
+
+// Connected may end the session: the lock is not held then, since the
+// server calls Disconnected from inside Disconnect.
 func (w *watch) Connected(id netcode.SessionID, _ netip.AddrPort) {
 	w.mu.Lock()
 	w.connected++
-	w.live[id] = true
+	throttle := w.g.maxLive > 0 && len(w.live) >= w.g.maxLive
+	w.live[id] = time.Now()
 	w.mu.Unlock()
+	if throttle {
+		w.srv.Disconnect(id, netcode.ReasonThrottled)
+	}
 }
 
 func (w *watch) Disconnected(id netcode.SessionID, r netcode.Reason) {
@@ -42,6 +60,25 @@ func (w *watch) Disconnected(id netcode.SessionID, r netcode.Reason) {
 	delete(w.live, id)
 	w.disconnected[r]++
 	w.mu.Unlock()
+}
+
+// expire sends away the sessions past the gate's proof timeout.
+func (w *watch) expire(now time.Time, ids []netcode.SessionID) []netcode.SessionID {
+	if w.g.proofTimeout == 0 {
+		return ids
+	}
+	ids = ids[:0]
+	w.mu.Lock()
+	for id, at := range w.live {
+		if now.Sub(at) >= w.g.proofTimeout {
+			ids = append(ids, id)
+		}
+	}
+	w.mu.Unlock()
+	for _, id := range ids {
+		w.srv.Disconnect(id, netcode.ReasonTimeout)
+	}
+	return ids
 }
 
 func (w *watch) Reliable(netcode.SessionID, []byte) {
@@ -85,12 +122,19 @@ type testServer struct {
 
 func startServer(t *testing.T, conn batch.Conn, cfg netcode.ServerConfig, every time.Duration) *testServer {
 	t.Helper()
-	w := newWatch()
+	return startGatedServer(t, conn, cfg, every, gate{})
+}
+
+// startGatedServer is startServer whose sessions pass g.
+func startGatedServer(t *testing.T, conn batch.Conn, cfg netcode.ServerConfig, every time.Duration, g gate) *testServer {
+	t.Helper()
+	w := newWatch(g)
 	cfg.Handler = w
 	srv, err := netcode.NewServer(conn, cfg, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.srv = srv
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -100,6 +144,7 @@ func startServer(t *testing.T, conn batch.Conn, cfg netcode.ServerConfig, every 
 		for ctx.Err() == nil {
 			now := time.Now()
 			if !now.Before(nextSend) {
+				ids = w.expire(now, ids)
 				w.mu.Lock()
 				ids = ids[:0]
 				for id := range w.live {

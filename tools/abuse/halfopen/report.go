@@ -16,16 +16,20 @@ import (
 // byte netcode does not define as "unknown(N)"; packet types likewise
 // ("keepalive"), with "invalid" for datagrams whose header does not parse.
 //
-//   - Attempted: handshakes begun (fewer than Sessions when the run ended
-//     during the ramp). Each session begun is, at the end, in exactly one
-//     of Live, DisconnectedTotal, RefusedTotal, TimedOut (the handshake
-//     timed out), Handshaking (still in it) or Failed (its socket failed).
-//   - Accepted: sessions whose handshake completed; Handshake is the time
+//   - Attempted: sessions begun (fewer than Sessions when the run ended
+//     during the ramp). Rehandshakes: handshakes begun again by sessions
+//     starting over (Reconnect; always 0 without it). Every handshake
+//     attempt, Attempted + Rehandshakes of them, ended in exactly one of
+//     DisconnectedTotal, RefusedTotal, TimedOut (the handshake timed out)
+//     or Failed (its socket failed), or is at the end Live or Handshaking
+//     (still in it). Without Reconnect an attempt is a session.
+//   - Accepted: attempts whose handshake completed; Handshake is the time
 //     from their first request to the accept.
-//   - DisconnectedTotal: accepted sessions the server later ended with a
+//   - DisconnectedTotal: accepted attempts the server later ended with a
 //     disconnect naming them, Disconnected by reason; Lifetime is the time
-//     from their accept to that disconnect. Live: accepted and neither
-//     disconnected nor failed at the end.
+//     from their accept to that disconnect, LifetimeByReason the same by
+//     reason. Live: accepted and neither disconnected nor failed at the
+//     end.
 //   - Rx: every datagram read, by type. DisconnectReasons: every disconnect
 //     datagram of valid length by reason, copies and stale ones included
 //     (a server sends 3 copies of each). Ignored: datagrams the sessions
@@ -38,7 +42,10 @@ type Report struct {
 	KeepaliveMs       float64 `json:"keepalive_ms"`
 	Rate              int     `json:"rate"` // handshakes per second asked for, 0 for unpaced
 	DurationS         float64 `json:"duration_s"`
+	Reconnect         bool    `json:"reconnect"`
+	ReconnectDelayMs  float64 `json:"reconnect_delay_ms"` // 0 without Reconnect
 	Attempted         int     `json:"attempted"`
+	Rehandshakes      int     `json:"rehandshakes"`
 	Accepted          int     `json:"accepted"`
 	Live              int     `json:"live"`
 	TimedOut          int     `json:"handshake_timed_out"`
@@ -51,8 +58,9 @@ type Report struct {
 	Disconnected      map[string]int     `json:"disconnected"`
 	Handshake         Spread             `json:"handshake_ms"`              // first request to accept
 	Lifetime          Spread             `json:"accepted_to_disconnect_ms"` // accept to the server's disconnect
-	ServerKeepaliveMs int                `json:"server_keepalive_ms"`       // from the first accept
-	ServerTimeoutMs   int                `json:"server_timeout_ms"`         // from the first accept
+	LifetimeByReason  map[string]Spread  `json:"accepted_to_disconnect_ms_by_reason"`
+	ServerKeepaliveMs int                `json:"server_keepalive_ms"` // from the first accept
+	ServerTimeoutMs   int                `json:"server_timeout_ms"`   // from the first accept
 	Rx                map[string]Traffic `json:"rx"`
 	Tx                map[string]Traffic `json:"tx"`
 	RxPackets         uint64             `json:"rx_packets"`
@@ -100,24 +108,28 @@ func buildReport(cfg Config, begun []*runner, n *counters, elapsed time.Duration
 	r := Report{
 		Server: cfg.Server.String(), Sessions: cfg.Sessions, Sources: len(cfg.Sources),
 		KeepaliveMs: float64(cfg.Keepalive) / float64(time.Millisecond), Rate: cfg.Rate,
-		DurationS: elapsed.Seconds(), Attempted: len(begun),
-		Refused: map[string]int{}, Disconnected: map[string]int{},
+		DurationS: elapsed.Seconds(), Reconnect: cfg.Reconnect, Attempted: len(begun),
+		Rehandshakes: int(n.rehandshakes.Load()),
+		Refused:      map[string]int{}, Disconnected: map[string]int{}, LifetimeByReason: map[string]Spread{},
 		Rx: map[string]Traffic{}, Tx: map[string]Traffic{},
 		DisconnectReasons: map[string]uint64{}, Ignored: map[string]uint64{},
 		PortUnreachable: n.portUnreachable.Load(), SocketErrors: n.socketErrors.Load(),
 	}
+	if cfg.Reconnect {
+		r.ReconnectDelayMs = float64(cfg.ReconnectDelay) / float64(time.Millisecond)
+	}
 	var handshakes, lifetimes []time.Duration
-	for _, ru := range begun {
-		s := &ru.s
-		if !s.accepted.IsZero() {
+	byReason := map[string][]time.Duration{}
+	tally := func(o outcome) {
+		if !o.accepted.IsZero() {
 			r.Accepted++
-			handshakes = append(handshakes, s.accepted.Sub(s.started))
+			handshakes = append(handshakes, o.accepted.Sub(o.started))
 			if r.Accepted == 1 {
-				r.ServerKeepaliveMs = int(s.server.keepalive)
-				r.ServerTimeoutMs = int(s.server.timeout) * 100
+				r.ServerKeepaliveMs = int(o.server.keepalive)
+				r.ServerTimeoutMs = int(o.server.timeout) * 100
 			}
 		}
-		switch s.state {
+		switch o.state {
 		case stateConnected:
 			r.Live++
 		case stateRequesting, stateResponding:
@@ -126,14 +138,25 @@ func buildReport(cfg Config, begun []*runner, n *counters, elapsed time.Duration
 			r.TimedOut++
 		case stateRefused:
 			r.RefusedTotal++
-			r.Refused[reasonName(s.reason)]++
+			r.Refused[reasonName(o.reason)]++
 		case stateDisconnected:
 			r.DisconnectedTotal++
-			r.Disconnected[reasonName(s.reason)]++
-			lifetimes = append(lifetimes, s.ended.Sub(s.accepted))
+			name := reasonName(o.reason)
+			r.Disconnected[name]++
+			lifetimes = append(lifetimes, o.ended.Sub(o.accepted))
+			byReason[name] = append(byReason[name], o.ended.Sub(o.accepted))
 		case stateFailed:
 			r.Failed++
 		}
+	}
+	for _, ru := range begun {
+		for _, o := range ru.past {
+			tally(o)
+		}
+		tally(ru.s.outcome())
+	}
+	for name, ds := range byReason {
+		r.LifetimeByReason[name] = spreadOf(ds)
 	}
 	r.Handshake, r.Lifetime = spreadOf(handshakes), spreadOf(lifetimes)
 	for t := range numTypes {
@@ -167,6 +190,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "half-open sessions against %s: %d attempted of %d over %.1f s (keepalive %v, rate %s, %s)\n",
 		r.Server, r.Attempted, r.Sessions, r.DurationS, time.Duration(r.KeepaliveMs*float64(time.Millisecond)), rateText(r.Rate), sourcesText(r.Sources))
+	if r.Reconnect {
+		fmt.Fprintf(&b, "reconnect: sessions start over %v after an attempt ends; %d re-handshakes, %d attempts in all\n",
+			time.Duration(r.ReconnectDelayMs*float64(time.Millisecond)), r.Rehandshakes, r.Attempted+r.Rehandshakes)
+	}
 	fmt.Fprintf(&b, "handshakes: %d accepted, %d refused%s, %d timed out, %d still handshaking\n",
 		r.Accepted, r.RefusedTotal, reasonsText(r.Refused), r.TimedOut, r.Handshaking)
 	if r.Handshake.N > 0 {
@@ -178,6 +205,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "after accept: %d live at the end, %d disconnected by the server%s\n", r.Live, r.DisconnectedTotal, reasonsText(r.Disconnected))
 	if r.Lifetime.N > 0 {
 		fmt.Fprintf(&b, "  accept to disconnect: %s\n", r.Lifetime)
+	}
+	if len(r.LifetimeByReason) > 1 {
+		for _, k := range slices.Sorted(maps.Keys(r.LifetimeByReason)) {
+			fmt.Fprintf(&b, "    %s: %s\n", k, r.LifetimeByReason[k])
+		}
 	}
 	fmt.Fprintf(&b, "received: %d datagrams, %d bytes%s\n", r.RxPackets, r.RxBytes, trafficText(r.Rx))
 	if len(r.DisconnectReasons) > 0 {

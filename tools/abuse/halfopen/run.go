@@ -38,8 +38,9 @@ func dialUDP(src netip.Addr, server netip.AddrPort) (conn, error) {
 
 // Run opens cfg.Sessions sockets, then begins their handshakes at cfg.Rate
 // and keeps every accepted session alive with keepalives that acknowledge
-// nothing until cfg.Duration has passed or ctx ends. It then closes the
-// sockets, sending nothing, and reports.
+// nothing until cfg.Duration has passed or ctx ends; with cfg.Reconnect, a
+// session whose attempt ended starts over. It then closes the sockets,
+// sending nothing, and reports.
 //
 // It returns an error, having sent nothing, when cfg is invalid or a socket
 // cannot be opened (the file descriptor limit, a source address that is not
@@ -60,11 +61,18 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 
 	start := time.Now()
+	pace := newPacer(cfg.Rate, start, len(runners))
+	if cfg.Reconnect {
+		for _, r := range runners {
+			r.pace = pace
+			r.delay = cfg.ReconnectDelay
+		}
+	}
 	ctx, cancel := context.WithDeadline(ctx, start.Add(cfg.Duration))
 	defer cancel()
 	var wg sync.WaitGroup
-	pace := time.NewTimer(0)
-	defer pace.Stop()
+	turn := time.NewTimer(0)
+	defer turn.Stop()
 	var tick <-chan time.Time
 	if cfg.OnProgress != nil {
 		t := time.NewTicker(cfg.ProgressEvery)
@@ -78,11 +86,11 @@ loop:
 		select {
 		case <-ctx.Done():
 			break loop
-		case now := <-pace.C:
-			// Begin every handshake that is due; wait for the next.
+		case now := <-turn.C:
+			// Begin every handshake whose turn has come; wait for the next.
 			for begun < len(runners) {
-				if wait := start.Add(cfg.startOffset(begun)).Sub(now); wait > 0 {
-					pace.Reset(wait)
+				if wait := pace.rampTurn(begun).Sub(now); wait > 0 {
+					turn.Reset(wait)
 					break
 				}
 				r := runners[begun]
@@ -134,13 +142,24 @@ func open(cfg Config, dial func(netip.Addr, netip.AddrPort) (conn, error), n *co
 }
 
 // runner drives one session over its socket: the outermost loop, which
-// reads the clock. Its session is read by Run only after run returns.
+// reads the clock. Its session and past outcomes are read by Run only
+// after run returns.
 type runner struct {
 	c  conn
 	n  *counters
 	s  session
 	rx [netcode.MaxPacket + 1]byte // one byte over, so an oversized datagram shows
 	tx [netcode.RequestSize]byte
+
+	// Starting over (Config.Reconnect): pace is nil when the session does
+	// not. An attempt that ended waits delay (restartAt), then for its turn
+	// (turn, once reserved), and begins again; past holds the attempts that
+	// ended before the current one.
+	pace      *pacer
+	delay     time.Duration
+	restartAt time.Time
+	turn      time.Time
+	past      []outcome
 }
 
 // run begins the handshake and then reads until the socket is closed,
@@ -149,14 +168,10 @@ func (r *runner) run() {
 	r.send(r.s.begin(time.Now(), rand.Uint64(), r.tx[:0]))
 	for {
 		now := time.Now()
-		for due := r.s.next(); !due.IsZero() && !now.Before(due); due = r.s.next() {
-			out, ev := r.s.tick(now, r.tx[:0])
-			r.n.count(ev)
-			if out != nil {
-				r.send(out)
-			}
+		for due := r.next(); !due.IsZero() && !now.Before(due); due = r.next() {
+			r.step(now)
 		}
-		if err := r.c.SetReadDeadline(r.s.next()); err != nil {
+		if err := r.c.SetReadDeadline(r.next()); err != nil {
 			r.readError(err)
 			return
 		}
@@ -170,11 +185,55 @@ func (r *runner) run() {
 			}
 			return
 		}
-		got := r.s.receive(r.rx[:size], time.Now(), r.tx[:0])
+		now = time.Now()
+		got := r.s.receive(r.rx[:size], now, r.tx[:0])
 		r.n.received(got, size)
 		if got.reply != nil {
 			r.send(got.reply)
 		}
+		r.ended(now)
+	}
+}
+
+// next is when step must next run; zero when the runner waits for nothing.
+func (r *runner) next() time.Time {
+	switch {
+	case !r.turn.IsZero():
+		return r.turn
+	case !r.restartAt.IsZero():
+		return r.restartAt
+	}
+	return r.s.next()
+}
+
+// step runs what is due at now: the session's timers, or the next stage
+// of starting over. Each call moves next past now or changes what it
+// waits for.
+func (r *runner) step(now time.Time) {
+	switch {
+	case !r.turn.IsZero():
+		r.turn = time.Time{}
+		r.past = append(r.past, r.s.outcome())
+		r.n.rehandshakes.Add(1)
+		r.send(r.s.begin(now, rand.Uint64(), r.tx[:0]))
+	case !r.restartAt.IsZero():
+		r.restartAt = time.Time{}
+		r.turn = r.pace.reserve(now)
+	default:
+		out, ev := r.s.tick(now, r.tx[:0])
+		r.n.count(ev)
+		if out != nil {
+			r.send(out)
+		}
+		r.ended(now)
+	}
+}
+
+// ended schedules the start over of an attempt that has just ended, when
+// the session starts over.
+func (r *runner) ended(now time.Time) {
+	if r.pace != nil && r.s.over() && r.restartAt.IsZero() && r.turn.IsZero() {
+		r.restartAt = now.Add(r.delay)
 	}
 }
 

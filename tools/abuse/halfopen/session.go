@@ -80,9 +80,11 @@ type session struct {
 	responseLen int
 }
 
-// begin starts the handshake: it returns the request to send, appended to
-// out.
+// begin starts a handshake, forgetting any earlier one (a session that
+// starts over keeps only its settings): it returns the request to send,
+// appended to out.
 func (s *session) begin(now time.Time, nonce uint64, out []byte) []byte {
+	*s = session{keepalive: s.keepalive, handshakeTimeout: s.handshakeTimeout}
 	s.state = stateRequesting
 	s.nonce = nonce
 	s.started = now
@@ -224,6 +226,28 @@ func (s *session) fail(now time.Time) {
 	if s.state <= stateConnected {
 		s.end(stateFailed, now, 0)
 	}
+}
+
+// over reports whether the session's handshake attempt has ended: refused,
+// timed out or disconnected. A failed socket is not over: it cannot start
+// again.
+func (s *session) over() bool {
+	return s.state == stateRefused || s.state == stateTimedOut || s.state == stateDisconnected
+}
+
+// outcome is how one handshake attempt went, kept for the report when the
+// session starts over.
+type outcome struct {
+	state    state
+	reason   byte
+	server   accept
+	started  time.Time
+	accepted time.Time
+	ended    time.Time
+}
+
+func (s *session) outcome() outcome {
+	return outcome{state: s.state, reason: s.reason, server: s.server, started: s.started, accepted: s.accepted, ended: s.ended}
 }
 
 func (s *session) end(st state, now time.Time, reason byte) {

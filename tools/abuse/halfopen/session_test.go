@@ -167,6 +167,38 @@ func TestRefusedAndDisconnected(t *testing.T) {
 	}
 }
 
+// A session that starts over forgets its last attempt but for its
+// settings: a late copy of the disconnect that ended it names the old
+// nonce and is ignored.
+func TestBeginStartsOver(t *testing.T) {
+	s := newTestSession()
+	connect(t, s)
+	bye := serverPacket(netcode.TypeDisconnect, testSession, disconnectSize, testNonce)
+	bye[netcode.HeaderSize] = byte(netcode.ReasonTimeout)
+	s.receive(bye, ms(3001), nil)
+	if !s.over() {
+		t.Fatalf("state %d: a disconnected attempt is over", s.state)
+	}
+	o := s.outcome()
+	if o.state != stateDisconnected || o.reason != byte(netcode.ReasonTimeout) || o.ended.Sub(o.accepted) != 3*time.Second || o.server.session != testSession {
+		t.Fatalf("outcome %+v", o)
+	}
+	req := s.begin(ms(3101), testNonce+1, nil)
+	if binary.LittleEndian.Uint64(req[8:]) != testNonce+1 || s.state != stateRequesting || s.over() ||
+		s.id != 0 || !s.accepted.IsZero() || !s.ended.IsZero() || s.reason != 0 || s.responseLen != 0 ||
+		s.keepalive != 2*time.Second || s.handshakeTimeout != 5*time.Second || !s.next().Equal(ms(3201)) {
+		t.Fatalf("after begin: %+v", s)
+	}
+	if r := s.receive(bye, ms(3102), nil); r.ev != evIgnoredNonce || s.state != stateRequesting {
+		t.Fatalf("late copy of the old disconnect: %+v, state %d", r, s.state)
+	}
+	// A failed socket is not an attempt that ended: it cannot start over.
+	s.fail(ms(3103))
+	if s.state != stateFailed || s.over() {
+		t.Fatalf("failed: state %d, over %v", s.state, s.over())
+	}
+}
+
 func TestMalformedIgnored(t *testing.T) {
 	s := newTestSession()
 	connect(t, s)
