@@ -294,3 +294,33 @@ func TestBlindAckEndsTheSession(t *testing.T) {
 		}
 	})
 }
+
+// The application's Admit refuses a verified client before any session
+// exists: one disconnect packet, the reason it gave, nothing kept.
+func TestAdmitRefusesWithoutASession(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var asked []netip.AddrPort
+		r := newRig(t, netsim.Config{}, netcode.ServerConfig{Admit: func(addr netip.AddrPort) netcode.Reason {
+			asked = append(asked, addr)
+			if addr == clientAddr {
+				return netcode.ReasonThrottled
+			}
+			return netcode.ReasonNone
+		}})
+		c, _ := r.addClient(clientAddr, netcode.ClientConfig{})
+		r.until(5*time.Second, "refusal", func() bool { return c.State() == netcode.StateRefused })
+		if c.Reason() != netcode.ReasonThrottled {
+			t.Errorf("refused with %v, want throttled", c.Reason())
+		}
+		other := netip.MustParseAddrPort("127.0.0.3:4000")
+		d, _ := r.addClient(other, netcode.ClientConfig{})
+		r.until(5*time.Second, "the other client connects", func() bool { return d.State() == netcode.StateConnected })
+		st := r.srv.Stats()
+		if st.Refused[netcode.ReasonThrottled] != 1 || st.Connects != 1 || len(r.srvRec.connected) != 1 {
+			t.Errorf("refused %v, connects %d", st.Refused, st.Connects)
+		}
+		if len(asked) != 2 || asked[0] != clientAddr || asked[1] != other {
+			t.Errorf("Admit asked about %v", asked)
+		}
+	})
+}

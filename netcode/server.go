@@ -23,6 +23,12 @@ type ServerConfig struct {
 	CookieKey []byte
 	// Handler receives sessions and messages. Required.
 	Handler Handler
+	// Admit, when set, is asked before a verified response creates a
+	// session: a reason other than ReasonNone refuses it statelessly, with
+	// one disconnect packet no larger than the response, so an application
+	// that will not take a session from addr costs nothing for it. It runs
+	// inside Poll, like the Handler.
+	Admit func(addr netip.AddrPort) Reason
 }
 
 // Server is the server side of the protocol: one socket, many sessions.
@@ -289,6 +295,15 @@ func (s *Server) response(addr netip.AddrPort, b []byte) {
 		ep.drop(DropFull)
 		s.refuse(addr, ReasonFull, nonce)
 		return
+	}
+	if s.cfg.Admit != nil {
+		if reason := s.cfg.Admit(addr); reason != ReasonNone {
+			if reason >= ReasonUnknown {
+				reason = ReasonKicked
+			}
+			s.refuse(addr, reason, nonce)
+			return
+		}
 	}
 	id := s.newID()
 	p := newPeer(ep, id, addr, nonce, s.onClose)

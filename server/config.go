@@ -22,7 +22,7 @@ const (
 	// development machine within a 30 Hz frame (README, "Clients per
 	// room"); raise it on bigger machines.
 	DefaultMaxClients         = 400
-	DefaultMaxUnproven        = 256
+	DefaultMaxUnproven        = 512
 	DefaultMaxUnprovenPerAddr = 32
 	DefaultMaxClientsPerAddr  = 64
 	DefaultProofTimeout       = 3 * time.Second
@@ -62,14 +62,16 @@ type Config struct {
 	// the room.
 	MaxClientsPerAddr int
 	// MaxUnproven bounds the sessions that have not yet acknowledged a
-	// snapshot (default 256); MaxUnprovenPerAddr bounds them per IP address
-	// (default 32; an IPv6 address counts under its /64). Beyond either, a
-	// new session is sent away with
-	// ReasonThrottled. An unproven session holds no avatar and no view of
-	// its own: it is sent a small shared proof snapshot ProofHz times a
-	// second (default 4) until it acknowledges one, and is sent away with
-	// ReasonTimeout after ProofTimeout (default 3 s) whatever else it
-	// sends.
+	// snapshot (default 512): when it is reached, the oldest of them is
+	// sent away (ReasonThrottled) to make room for a new one, since a real
+	// client proves itself within a round trip. MaxUnprovenPerAddr bounds
+	// them per IP address (default 32; an IPv6 address counts under its
+	// /64): beyond it a new session is refused (ReasonThrottled) before the
+	// transport spends anything on it. An unproven session holds no avatar
+	// and no view of its own: it is sent a small shared proof snapshot on
+	// arrival and ProofHz times a second (default 4) until it acknowledges
+	// one, and is sent away with ReasonTimeout after ProofTimeout (default
+	// 3 s) whatever else it sends.
 	MaxUnproven, MaxUnprovenPerAddr int
 	ProofHz                         int
 	ProofTimeout                    time.Duration

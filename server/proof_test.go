@@ -84,12 +84,15 @@ func TestUnprovenSessionsCostLittleAndExpire(t *testing.T) {
 		}
 		throttled := 0
 		for _, d := range ds {
-			if d.ended && d.reason == netcode.ReasonThrottled {
+			if d.nc.State() == netcode.StateRefused && d.nc.Reason() == netcode.ReasonThrottled {
 				throttled++
 			}
 		}
 		if throttled != 1 {
-			t.Errorf("%d deaf clients told they were throttled, want 1", throttled)
+			t.Errorf("%d deaf clients refused as throttled, want 1", throttled)
+		}
+		if st := s.udp.Stats(); st.Refused[netcode.ReasonThrottled] != 1 || st.Connects != 4 {
+			t.Errorf("netcode refused %v and created %d sessions: the throttled one must cost no session", st.Refused, st.Connects)
 		}
 		// The deaf sessions were sent proofs, and nothing else: one ship in
 		// the world, the probe's.
@@ -112,7 +115,10 @@ func TestUnprovenSessionsCostLittleAndExpire(t *testing.T) {
 			t.Errorf("after 3 s: %d unproven, %d proof timeouts, sent away %v", st.Unproven, st.ProofTimeouts, st.SentAway)
 		}
 		for i, d := range ds {
-			if !d.ended || (d.snaps == 0) != (d.reason == netcode.ReasonThrottled) {
+			if d.nc.State() == netcode.StateRefused {
+				continue
+			}
+			if !d.ended || d.snaps == 0 {
 				t.Errorf("deaf client %d: ended %v (%v), %d snapshots", i, d.ended, d.reason, d.snaps)
 			}
 		}
@@ -266,11 +272,48 @@ func TestProvenClientsPerAddress(t *testing.T) {
 		s.run(2*time.Second, nil)
 		st := s.room.Stats()
 		s.stop()
-		if st.Clients != 2 || st.Throttled != 1 || st.SentAway[ReasonThrottled] != 1 {
+		// The third is refused at arrival or sent away once proven,
+		// whichever its timing meets.
+		if st.Clients != 2 || st.Throttled != 1 {
 			t.Errorf("clients %d, throttled %d, sent away %v; want 2, 1", st.Clients, st.Throttled, st.SentAway)
 		}
 		if after := s.room.Stats(); after.Disconnects != st.Disconnects {
 			t.Errorf("shutdown reported %d departures", after.Disconnects-st.Disconnects)
 		}
+	})
+}
+
+// When the unproven pool is full, a new session takes the place of the
+// oldest unproven one: sessions that never prove themselves cannot lock
+// real clients out, however many addresses they come from.
+func TestFullUnprovenPoolEvictsTheOldest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := startSimRoom(t, netsim.Config{Seed: 12, Latency: 10 * time.Millisecond},
+			Config{MaxUnproven: 3, ProofTimeout: 10 * time.Second}, demowire.GameConfig{})
+		var ds []*deaf
+		for i := range 3 {
+			ds = append(ds, s.addDeaf(t, fmt.Sprintf("10.0.6.%d:100", i+1)))
+			for range 10 { // they arrive in order
+				pollDeaf(t, ds)
+				s.run(10*time.Millisecond, nil)
+			}
+		}
+		if st := s.room.Stats(); st.Unproven != 3 {
+			t.Fatalf("%d unproven, want the pool's 3", st.Unproven)
+		}
+		s.addProbes(1, false)
+		for range 100 {
+			pollDeaf(t, ds)
+			s.run(10*time.Millisecond, nil)
+		}
+		st := s.room.Stats()
+		s.stop()
+		if st.Clients != 1 || st.Evicted != 1 || st.Unproven != 2 {
+			t.Errorf("clients %d, evicted %d, unproven %d; want 1, 1, 2", st.Clients, st.Evicted, st.Unproven)
+		}
+		if !ds[0].ended || ds[0].reason != netcode.ReasonThrottled || ds[1].ended || ds[2].ended {
+			t.Errorf("the oldest must go, the others stay: %v %v, %v, %v", ds[0].ended, ds[0].reason, ds[1].ended, ds[2].ended)
+		}
+		checkProbes(t, s)
 	})
 }

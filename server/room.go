@@ -34,16 +34,21 @@ type Room struct {
 	unproven int
 	perAddr  map[netip.Addr]addrCount // sessions per address (addrKey)
 	proven   int
-	queue    *actionQueue
-	pool     viewPool
-	views    viewCache
-	enc      encCache
-	proof    *view // the shared proof snapshot's view (empty), held for good
-	results  []sim.Result
-	pkt      []byte
-	msg      []byte
-	welcome  protocol.Welcome
-	scratch  struct {
+	// proving lists the unproven arrivals, oldest first, from provingHead
+	// (entries of clients since proven or gone are skipped): timeouts and
+	// evictions take the front. Bound: arrivals within ProofTimeout.
+	proving     []proofEntry
+	provingHead int
+	queue       *actionQueue
+	pool        viewPool
+	views       viewCache
+	enc         encCache
+	proof       *view // the shared proof snapshot's view (empty), held for good
+	results     []sim.Result
+	pkt         []byte
+	msg         []byte
+	welcome     protocol.Welcome
+	scratch     struct {
 		picked   []int32 // prioritize's picks with a record, in priority order
 		keys     []uint64
 		pick     []bool
@@ -393,6 +398,7 @@ func (r *Room) shutdown(now time.Time) {
 	r.order = r.order[:0]
 	clear(r.clients)
 	clear(r.perAddr)
+	r.proving, r.provingHead = r.proving[:0], 0
 	r.unproven, r.proven = 0, 0
 	r.stats.clients.Store(0)
 	r.stats.unproven.Store(0)

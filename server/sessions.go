@@ -11,24 +11,39 @@ import (
 // on the room's goroutine, inside a transport's Poll.
 type events Room
 
-// Arrive admits a new session as an unproven client and sends its Welcome,
-// or sends it away: the room is closing, or too many sessions (overall or
-// from its address) have not yet acknowledged a snapshot.
+// Admit refuses a session before it begins when the room is closing or
+// its address already holds the most unproven sessions or clients an
+// address may.
+func (e *events) Admit(addr netip.AddrPort) Reason {
+	r := (*Room)(e)
+	if r.closing {
+		return ReasonShutdown
+	}
+	if n := r.perAddr[addrKey(addr.Addr())]; n.unproven >= r.cfg.MaxUnprovenPerAddr || n.proven >= r.cfg.MaxClientsPerAddr {
+		r.stats.throttled.Add(1)
+		return ReasonThrottled
+	}
+	return 0
+}
+
+// Arrive admits a new session as an unproven client, sends its Welcome and
+// the proof snapshot at once (a client that hears proves itself in one
+// round trip), or sends it away: the room is closing, or its address holds
+// too many unproven sessions. When MaxUnproven sessions are unproven, the
+// oldest of them is sent away (throttled) to make room: a real client
+// proves itself within a round trip, a session that never will is the one
+// that waited longest.
 func (e *events) Arrive(l Link) ClientID {
 	r := (*Room)(e)
 	addr := l.Addr()
 	key := addrKey(addr.Addr())
-	switch {
-	case r.closing:
-		r.stats.sentAway[ReasonShutdown].Add(1)
-		l.Close(ReasonShutdown)
+	if reason := e.Admit(addr); reason != 0 {
+		r.stats.sentAway[reason].Add(1)
+		l.Close(reason)
 		return 0
-	case r.unproven >= r.cfg.MaxUnproven || r.perAddr[key].unproven >= r.cfg.MaxUnprovenPerAddr:
-		r.stats.throttled.Add(1)
-		r.stats.sentAway[ReasonThrottled].Add(1)
-		l.Close(ReasonThrottled)
-		r.log.Debug("session throttled: too many unproven", "addr", addr)
-		return 0
+	}
+	if r.unproven >= r.cfg.MaxUnproven {
+		r.evictOldestUnproven()
 	}
 	id := r.newID()
 	c := &client{id: id, link: l, addr: addr, arrived: r.now, lastSnap: r.frame, index: len(r.order)}
@@ -40,6 +55,7 @@ func (e *events) Arrive(l Link) ClientID {
 	n := r.perAddr[key]
 	n.unproven++
 	r.perAddr[key] = n
+	r.proving = append(r.proving, proofEntry{id: id, arrived: r.now})
 	r.stats.unproven.Store(int64(r.unproven))
 	r.stats.connects.Add(1)
 	w := r.welcome
@@ -52,8 +68,53 @@ func (e *events) Arrive(l Link) ClientID {
 		r.forget(c)
 		return 0
 	}
+	r.sendProof(c)
 	r.log.Debug("client arrived", "client", id, "addr", addr)
 	return id
+}
+
+// proofEntry is an unproven arrival in Room.proving, oldest first.
+type proofEntry struct {
+	id      ClientID
+	arrived time.Time
+}
+
+// frontUnproven drops from the front of Room.proving the entries of
+// clients no longer unproven (gone, or proven) and returns the oldest
+// unproven client, or nil.
+func (r *Room) frontUnproven() *client {
+	for r.provingHead < len(r.proving) {
+		e := r.proving[r.provingHead]
+		if c := r.clients[e.id]; c != nil && !c.proven && c.arrived.Equal(e.arrived) {
+			return c
+		}
+		r.proving[r.provingHead] = proofEntry{}
+		r.provingHead++
+		if r.provingHead >= 1024 && 2*r.provingHead >= len(r.proving) {
+			// Under a steady stream the list never empties: move the
+			// live part to the front, so the array stays bounded.
+			n := copy(r.proving, r.proving[r.provingHead:])
+			clear(r.proving[n:])
+			r.proving, r.provingHead = r.proving[:n], 0
+		}
+	}
+	// Empty: reuse the array from the start.
+	r.proving, r.provingHead = r.proving[:0], 0
+	return nil
+}
+
+// evictOldestUnproven sends away the unproven session that has waited
+// longest.
+func (r *Room) evictOldestUnproven() {
+	if c := r.frontUnproven(); c != nil {
+		r.stats.evicted.Add(1)
+		r.throttle(c)
+	}
+}
+
+func (r *Room) throttle(c *client) {
+	r.stats.throttled.Add(1)
+	r.sendAway(c, ReasonThrottled)
 }
 
 // addrCount is what one address (addrKey) holds: sessions not yet proven
@@ -171,8 +232,7 @@ func (r *Room) prove(c *client) {
 		return
 	case n.proven >= r.cfg.MaxClientsPerAddr:
 		r.setAddr(key, n)
-		r.stats.throttled.Add(1)
-		r.sendAway(c, ReasonThrottled)
+		r.throttle(c)
 		return
 	}
 	n.proven++
@@ -249,22 +309,24 @@ func (r *Room) sendProof(c *client) {
 }
 
 // expire sends away the sessions past their deadlines: unproven ones after
-// ProofTimeout, proven ones that acknowledged nothing sent for AckTimeout.
-// The tick calls it once a frame.
+// ProofTimeout (from the front of Room.proving, oldest first), proven ones
+// that acknowledged nothing sent for AckTimeout. The tick calls it once a
+// frame.
 func (r *Room) expire(now time.Time) {
+	for c := r.frontUnproven(); c != nil && now.Sub(c.arrived) > r.cfg.ProofTimeout; c = r.frontUnproven() {
+		r.stats.proofTimeouts.Add(1)
+		r.log.Debug("session acknowledged nothing in time; sending it away", "client", c.id)
+		r.sendAway(c, ReasonTimeout)
+	}
 	gone := r.scratch.gone[:0]
 	for _, c := range r.order {
-		switch {
-		case !c.proven && now.Sub(c.arrived) > r.cfg.ProofTimeout:
-			r.stats.proofTimeouts.Add(1)
-			gone = append(gone, c)
-		case c.proven && !c.unackedSince.IsZero() && now.Sub(c.unackedSince) > r.cfg.AckTimeout:
+		if c.proven && !c.unackedSince.IsZero() && now.Sub(c.unackedSince) > r.cfg.AckTimeout {
 			r.stats.ackTimeouts.Add(1)
 			gone = append(gone, c)
 		}
 	}
 	for _, c := range gone {
-		r.log.Debug("client acknowledged nothing in time; sending it away", "client", c.id, "proven", c.proven)
+		r.log.Debug("client acknowledged nothing in time; sending it away", "client", c.id)
 		r.sendAway(c, ReasonTimeout)
 	}
 	clear(gone)

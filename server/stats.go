@@ -10,7 +10,7 @@ import (
 type Stats struct {
 	clients, unproven          atomic.Int64
 	freeViewBytes              atomic.Int64
-	throttled, full            atomic.Uint64
+	throttled, full, evicted   atomic.Uint64
 	sentAway                   [len(reasonNames)]atomic.Uint64
 	proofs                     atomic.Uint64
 	proofTimeouts, ackTimeouts atomic.Uint64
@@ -42,10 +42,12 @@ type StatsSnapshot struct {
 	// FreeViewBytes is the memory kept in idle views for reuse (bounded by
 	// Config.MaxFreeViewBytes).
 	FreeViewBytes int64
-	// Throttled counts sessions sent away on arrival: too many unproven
-	// (overall or from one address); Full, clients proven while the room
-	// held MaxClients.
-	Throttled, Full uint64
+	// Throttled counts sessions refused or sent away as throttled: their
+	// address held too many unproven sessions or clients, or they were the
+	// oldest unproven session when a new one arrived to a full pool
+	// (Evicted counts those); Full, clients proven while the room held
+	// MaxClients.
+	Throttled, Evicted, Full uint64
 	// SentAway counts the sessions the room ended, by reason (indexed by
 	// Reason: kicked, full, throttled, protocol, timeout, shutdown,
 	// backlog; index 0 unused). Throttled arrivals are counted here too.
@@ -95,7 +97,7 @@ func (r *Room) Stats() StatsSnapshot {
 	s := &r.stats
 	ss := StatsSnapshot{
 		Clients: s.clients.Load(), Unproven: s.unproven.Load(), FreeViewBytes: s.freeViewBytes.Load(),
-		Throttled: s.throttled.Load(), Full: s.full.Load(), Proofs: s.proofs.Load(),
+		Throttled: s.throttled.Load(), Evicted: s.evicted.Load(), Full: s.full.Load(), Proofs: s.proofs.Load(),
 		ProofTimeouts: s.proofTimeouts.Load(), AckTimeouts: s.ackTimeouts.Load(),
 		Reserved: s.reserved.Load(), JoinsFizzled: s.joinsFizzled.Load(), ProofSeconds: s.proofSeconds.snapshot(),
 		LiveViews: s.views.Load(), Frame: s.frame.Load(),

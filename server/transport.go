@@ -61,6 +61,10 @@ type Link interface {
 // the room's goroutine, inside the transport's Poll; byte slices are valid
 // only during the call.
 type Events interface {
+	// Admit: may a session from addr begin? A transport that can ask
+	// before it spends anything on a session (netcode, before it creates
+	// one) does; 0 admits, another reason refuses. Arrive checks again.
+	Admit(addr netip.AddrPort) Reason
 	// Arrive: a session completed its transport's handshake. The room
 	// returns the client's id, or 0 when it refused it (it has then closed
 	// l with the reason).

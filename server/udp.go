@@ -73,11 +73,23 @@ func NewUDP(conn batch.Conn, cfg UDPConfig, now time.Time) (*UDP, error) {
 		MaxSessions: cfg.MaxSessions,
 		CookieKey:   cfg.CookieKey,
 		Handler:     (*udpHandler)(u),
+		Admit:       u.admit,
 	}, now)
 	if err != nil {
 		return nil, fmt.Errorf("server: udp: %w", err)
 	}
 	return u, nil
+}
+
+// admit asks the room, before netcode creates a session for addr.
+func (u *UDP) admit(addr netip.AddrPort) netcode.Reason {
+	if u.ev == nil {
+		return netcode.ReasonNone
+	}
+	if r := u.ev.Admit(addr); r != 0 {
+		return netReason(r)
+	}
+	return netcode.ReasonNone
 }
 
 // Bind implements Transport.

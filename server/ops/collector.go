@@ -43,6 +43,7 @@ type Collector struct {
 	unproven, freeViewBytes            *prometheus.Desc
 	sentAway, proofSeconds             *prometheus.Desc
 	actionsReserved, joinsFizzled      *prometheus.Desc
+	evicted                            *prometheus.Desc
 }
 
 // CollectorSources are a Collector's optional inputs beside its room. Each
@@ -90,6 +91,7 @@ func NewCollector(room Room, src CollectorSources) *Collector {
 		proofSeconds:    d("proof_duration_seconds", "Time from a session's arrival to its first acknowledged snapshot."),
 		actionsReserved: d("actions_reserved_total", "Client actions of a kind reserved to the server (join, leave), fizzled; also counted in flotilla_actions_total{result=\"fizzled\"}."),
 		joinsFizzled:    d("joins_fizzled_total", "Proven clients the game refused a place in the world."),
+		evicted:         d("unproven_evicted_total", "Oldest unproven sessions sent away (throttled) to make room for a new one when the unproven pool was full."),
 		frame:           d("frame", "Last frame the room stepped."),
 		liveViews:       d("live_views", "Snapshot views held by client histories and the tick's cache."),
 
@@ -135,7 +137,7 @@ func NewCollector(room Room, src CollectorSources) *Collector {
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.clients, c.frame, c.liveViews, c.tickSeconds, c.snapshotBytes,
-		c.unproven, c.freeViewBytes, c.sentAway, c.proofSeconds, c.actionsReserved, c.joinsFizzled,
+		c.unproven, c.freeViewBytes, c.sentAway, c.proofSeconds, c.actionsReserved, c.joinsFizzled, c.evicted,
 		c.connects, c.snapshots, c.actions, c.actionsBusy, c.budgetSkips, c.prioritized, c.deferred,
 		c.eventsDropped, c.prioritySkips, c.priceMisses, c.encodes, c.encodesShared,
 		c.desyncs, c.desyncsPermanent, c.badMessages, c.framesSkipped,
@@ -176,6 +178,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- constHistogram(c.proofSeconds, s.ProofSeconds)
 	counter(c.actionsReserved, s.Reserved)
 	counter(c.joinsFizzled, s.JoinsFizzled)
+	counter(c.evicted, s.Evicted)
 	gauge(c.frame, float64(s.Frame))
 	gauge(c.liveViews, float64(s.LiveViews))
 	ch <- constHistogram(c.tickSeconds, s.TickSeconds)
