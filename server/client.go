@@ -20,9 +20,12 @@ type client struct {
 	addr    netip.AddrPort
 	arrived time.Time
 	proven  bool
-	joined  bool   // its join was queued: a leave must follow it
-	avatar  uint32 // the entity it controls, 0 until its join applied
-	focus   uint64 // where its view is centred (Game.Focus)
+	// proofSent: a proof snapshot went out (the first goes at the first
+	// tick after arrival, the others at ProofHz).
+	proofSent bool
+	joined    bool   // its join was queued: a leave must follow it
+	avatar    uint32 // the entity it controls, 0 until its join applied
+	focus     uint64 // where its view is centred (Game.Focus)
 
 	hz, bps int // snapshot rate and byte budget in force
 	// tokens is the byte budget bucket, scaled by the tick rate: each tick

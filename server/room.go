@@ -260,7 +260,7 @@ func (r *Room) snapshots() {
 	proofDue := due(r.frame, r.cfg.ProofHz, r.cfg.TickHz)
 	for _, c := range r.order {
 		if !c.proven {
-			if proofDue {
+			if proofDue || !c.proofSent {
 				r.sendProof(c)
 			}
 			continue

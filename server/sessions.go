@@ -26,9 +26,10 @@ func (e *events) Admit(addr netip.AddrPort) Reason {
 	return 0
 }
 
-// Arrive admits a new session as an unproven client, sends its Welcome and
-// the proof snapshot at once (a client that hears proves itself in one
-// round trip), or sends it away: the room is closing, or its address holds
+// Arrive admits a new session as an unproven client and sends its Welcome
+// (the next tick sends it the proof snapshot, whatever ProofHz, so a client
+// that hears proves itself in about a round trip; not at once, since a
+// snapshot that overtakes the Welcome is refused), or sends it away: the room is closing, or its address holds
 // too many unproven sessions. When MaxUnproven sessions are unproven, the
 // oldest of them is sent away (throttled) to make room: a real client
 // proves itself within a round trip, a session that never will is the one
@@ -68,7 +69,6 @@ func (e *events) Arrive(l Link) ClientID {
 		r.forget(c)
 		return 0
 	}
-	r.sendProof(c)
 	r.log.Debug("client arrived", "client", id, "addr", addr)
 	return id
 }
@@ -305,6 +305,7 @@ func (r *Room) sendProof(c *client) {
 	}
 	if r.send(c, protocol.SnapshotHead{Form: protocol.Full, Seq: c.seq, Frame: r.frame}, body, r.proof, false) {
 		r.stats.proofs.Add(1)
+		c.proofSent = true
 	}
 }
 
