@@ -133,6 +133,16 @@ func (r *raw) recv() [][]byte {
 	return out
 }
 
+// pollRaw lets the server handle what x sent and returns its replies.
+func (r *rig) pollRaw(x *raw) [][]byte {
+	time.Sleep(time.Millisecond)
+	if _, err := r.srv.Poll(time.Now()); err != nil {
+		r.t.Fatal(err)
+	}
+	time.Sleep(time.Millisecond)
+	return x.recv()
+}
+
 func header(version uint8, typ netcode.Type, session uint32, size int) []byte {
 	b := make([]byte, size)
 	binary.LittleEndian.PutUint16(b, netcode.ProtocolID)
@@ -148,14 +158,7 @@ func TestRefusalsAndMalformedDatagrams(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, netsim.Config{}, netcode.ServerConfig{})
 		x := newRaw(t, r.net, clientAddr)
-		poll := func() [][]byte {
-			time.Sleep(time.Millisecond)
-			if _, err := r.srv.Poll(time.Now()); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(time.Millisecond)
-			return x.recv()
-		}
+		poll := func() [][]byte { return r.pollRaw(x) }
 		reasonOf := func(b []byte) netcode.Reason {
 			h, err := netcode.ParseHeader(b)
 			if err != nil || h.Type != netcode.TypeDisconnect {
@@ -239,14 +242,7 @@ func TestBlindAckEndsTheSession(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, netsim.Config{}, netcode.ServerConfig{})
 		x := newRaw(t, r.net, clientAddr)
-		poll := func() [][]byte {
-			time.Sleep(time.Millisecond)
-			if _, err := r.srv.Poll(time.Now()); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(time.Millisecond)
-			return x.recv()
-		}
+		poll := func() [][]byte { return r.pollRaw(x) }
 		req := header(netcode.Version, netcode.TypeRequest, 0, netcode.RequestSize)
 		binary.LittleEndian.PutUint64(req[netcode.HeaderSize:], 7)
 		x.send(serverAddr, req)
