@@ -164,10 +164,22 @@ func BenchmarkRoomMemory(b *testing.B) {
 		}
 		left := heapInUse()
 		g.room.shutdown(time.Now())
-		g.room = nil
+		g.room, g.udp = nil, nil // the transport holds the room too
 		without := heapInUse()
+		// A fresh room with no client, for scale.
+		net := netsim.New(netsim.Config{Seed: 10})
+		conn, err := net.Listen(roomAddr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fresh, freshUDP, _ := newDemoRoom(b, conn, Config{}, demowire.GameConfig{})
+		fresh.Tick()
+		empty := heapInUse()
+		runtime.KeepAlive(fresh)
+		runtime.KeepAlive(freshUDP)
 		b.ReportMetric(float64(with-without)/1e6, "MB/1000clients")
 		b.ReportMetric(float64(left-without)/1e6, "MB-kept-after-leave")
+		b.ReportMetric(float64(empty-without)/1e6, "MB-fresh-room")
 		b.ReportMetric(float64(views), "live-views")
 		runtime.KeepAlive(g.probes)
 	}

@@ -30,7 +30,7 @@ const (
 	DefaultProofHz            = 4
 	DefaultMaxPendingActions  = 32
 	DefaultMaxActionsPerFrame = 16384
-	DefaultMaxFreeViewBytes   = 8 << 20
+	DefaultMaxFreeViewBytes   = 4 << 20
 	// DefaultMaxLagFrames: a room that falls this many frames behind its
 	// clock skips ahead instead of running them all at once.
 	DefaultMaxLagFrames = 15
@@ -87,7 +87,7 @@ type Config struct {
 	// action enters, so a mesh peer's batch for a frame is accepted whole.
 	MaxActionsPerFrame int
 	// MaxFreeViewBytes is the floor of the bound on the memory the room
-	// keeps in idle views for reuse (default 8 MiB); above it the room
+	// keeps in idle views for reuse (default 4 MiB); above it the room
 	// keeps twice what a recent tick needed, and gives the rest back
 	// within seconds when a crowd leaves.
 	MaxFreeViewBytes int
