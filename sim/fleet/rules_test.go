@@ -227,3 +227,21 @@ func TestPushRules(t *testing.T) {
 		t.Errorf("pushed body never came to rest: %+v", g.Bodies()[0])
 	}
 }
+
+func TestShipsPerClientBounded(t *testing.T) {
+	g, w := duel(t, Config{MaxShipsPerClient: 2})
+	res := step(t, w,
+		act(1, 7, KindJoin, -1, 0, 0),
+		act(1, 7, KindJoin, -1, 0, 0),
+		act(1, 7, KindJoin, -1, 0, 0),
+		act(1, 8, KindJoin, -1, 0, 0),
+	)
+	wantReasons(t, res, sim.ReasonNone, sim.ReasonNone, sim.ReasonFull, sim.ReasonNone)
+	owned := map[uint32]int{}
+	for _, s := range g.Ships() {
+		owned[s.Owner]++
+	}
+	if owned[7] != 2 || owned[8] != 1 {
+		t.Errorf("ships per owner %v, want client 7 at its bound of 2", owned)
+	}
+}
