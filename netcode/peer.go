@@ -240,14 +240,20 @@ func (p *peer) acked(seq uint16) {
 // sendDisconnect writes the disconnect packet several times: it is the last
 // word, and nothing resends it.
 func (p *peer) sendDisconnect(reason Reason) {
-	for range DisconnectCopies {
+	copies := DisconnectCopies
+	if reason == ReasonTimeout || reason == ReasonThrottled {
+		// A peer that fell silent, or a session sent away before it
+		// proved it listens: one copy, not a flood's worth of three.
+		copies = 1
+	}
+	for range copies {
 		writeDisconnect(p.ep, p.addr, p.id, reason, p.nonce)
 	}
 }
 
 // DisconnectCopies is how many times an endpoint sends its disconnect
-// packet. The receiver acts on the first; the others find no session and
-// are dropped (DropSession).
+// packet (once only for reasons timeout and throttled). The receiver acts
+// on the first; the others find no session and are dropped (DropSession).
 const DisconnectCopies = 3
 
 func writeDisconnect(ep *endpoint, addr netip.AddrPort, session uint32, reason Reason, nonce uint64) {
