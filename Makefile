@@ -16,7 +16,9 @@ FUZZ_TARGETS := \
 	./netcode:FuzzClientDatagram \
 	./protocol:FuzzMessages \
 	./tools/client:FuzzReceive \
-	./tools/pcapbw/bw:FuzzAnalyze
+	./tools/pcapbw/bw:FuzzAnalyze \
+	./netcode/udpio:FuzzProcDrops \
+	./tools/abuse/halfopen:FuzzReceive
 
 .PHONY: help test vet bench fuzz run perf simcheck capture abuse
 
