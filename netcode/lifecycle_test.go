@@ -237,7 +237,7 @@ func TestRefusalsAndMalformedDatagrams(t *testing.T) {
 // A session that acknowledges an unreliable payload it was never sent
 // (naming sequences blindly, without receiving) is ended with reason
 // protocol; the server's first sequences are random, so a blind guess
-// lands on a sent one about once in two thousand.
+// lands on a sent one about (sent + 1) times in 65,535.
 func TestBlindAckEndsTheSession(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, netsim.Config{}, netcode.ServerConfig{})

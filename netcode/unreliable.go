@@ -17,8 +17,11 @@ type sentSlot struct {
 }
 
 type sendWindow struct {
-	next  uint16
-	sent  uint32 // sequences taken, saturating at 1<<16
+	next uint16
+	// span counts the sequence values passed since the first, the skipped
+	// noSeq included, saturating at 1<<16: the sequences sent are exactly
+	// the span values back from next, noSeq aside.
+	span  uint32
 	slots [sendWindowSize]sentSlot
 }
 
@@ -41,12 +44,12 @@ const noSeq = 0xFFFF
 func (w *sendWindow) take() uint16 {
 	s := w.next
 	w.next++
+	w.span++
 	if w.next == noSeq {
 		w.next = 0
+		w.span++
 	}
-	if w.sent < 1<<16 {
-		w.sent++
-	}
+	w.span = min(w.span, 1<<16)
 	w.slots[s%sendWindowSize] = sentSlot{seq: s, state: 1}
 	return s
 }
@@ -54,15 +57,15 @@ func (w *sendWindow) take() uint16 {
 // acker is told of each sequence acknowledged for the first time.
 type acker interface{ acked(seq uint16) }
 
-// plausible reports whether seq is one this window has sent: at most as
-// far back from the newest sent as sequences were taken (the skipped noSeq
-// allowing one more), and never noSeq.
+// plausible reports whether seq is one this window has sent: fewer
+// values back from next than the span of sequences taken, within half the
+// sequence space, and never noSeq.
 func (w *sendWindow) plausible(seq uint16) bool {
-	if seq == noSeq || w.sent == 0 {
+	if seq == noSeq {
 		return false
 	}
-	back := uint32(uint16(w.next - 1 - seq))
-	return back <= w.sent && back < 1<<15
+	back := uint32(w.next - seq) // 1 for the newest sent
+	return back >= 1 && back <= w.span && back <= 1<<15
 }
 
 // ack applies a peer's report, telling to of each sequence it acknowledges for

@@ -133,10 +133,17 @@ func TestAckOfUnsentSequenceRefused(t *testing.T) {
 			t.Errorf("sent sequence %d not plausible", s)
 		}
 	}
-	for _, s := range []uint16{sent[0] - 1, sent[5] + 1, sent[5] + 1000, noSeq} {
+	for _, s := range []uint16{sent[0] - 1, sent[5] + 1, sent[5] + 1000, noSeq, sent[0] - 2} {
 		if sw.plausible(s) {
 			t.Errorf("unsent sequence %d plausible (sent %v)", s, sent)
 		}
+	}
+	// Without crossing noSeq, the sequence before the first is refused too.
+	var plain sendWindow
+	plain.start(0x64)
+	plain.take()
+	if plain.plausible(0x63) || !plain.plausible(0x64) || plain.plausible(0x65) {
+		t.Error("a window that sent 0x64 alone: only 0x64 is plausible")
 	}
 	if sw.ack(Acks{Ack: sent[5] + 1, Bits: ^uint32(0)}, &log) || len(log) != 0 {
 		t.Errorf("a report naming an unsent newest sequence applied: %v", log)

@@ -317,3 +317,26 @@ func TestFullUnprovenPoolEvictsTheOldest(t *testing.T) {
 		checkProbes(t, s)
 	})
 }
+
+// Eviction spares the session of an address that holds only one: a flood
+// from a few addresses loses its own sessions first.
+func TestEvictionSparesLoneSessions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := startSimRoom(t, netsim.Config{Seed: 13, Latency: 10 * time.Millisecond},
+			Config{MaxUnproven: 3, ProofTimeout: 10 * time.Second}, demowire.GameConfig{})
+		var ds []*deaf
+		for _, addr := range []string{"10.0.7.1:100", "10.0.7.2:100", "10.0.7.2:101", "10.0.7.3:100"} {
+			ds = append(ds, s.addDeaf(t, addr))
+			for range 10 {
+				pollDeaf(t, ds)
+				s.run(10*time.Millisecond, nil)
+			}
+		}
+		s.stop()
+		// The fourth arrival evicts the oldest session of 10.0.7.2 (which
+		// holds two), not the older lone session of 10.0.7.1.
+		if ds[0].ended || !ds[1].ended || ds[1].reason != netcode.ReasonThrottled || ds[2].ended {
+			t.Errorf("ended: %v %v(%v) %v; want only the second", ds[0].ended, ds[1].ended, ds[1].reason, ds[2].ended)
+		}
+	})
+}

@@ -260,7 +260,9 @@ func (r *Room) snapshots() {
 	proofDue := due(r.frame, r.cfg.ProofHz, r.cfg.TickHz)
 	for _, c := range r.order {
 		if !c.proven {
-			if proofDue || !c.proofSent {
+			// The first proof waits for a poll after the arrival's (the
+			// Welcome, queued then, leaves first); the others keep ProofHz.
+			if c.proofSent && proofDue || !c.proofSent && r.now.After(c.arrived) {
 				r.sendProof(c)
 			}
 			continue

@@ -27,13 +27,14 @@ func (e *events) Admit(addr netip.AddrPort) Reason {
 }
 
 // Arrive admits a new session as an unproven client and sends its Welcome
-// (the next tick sends it the proof snapshot, whatever ProofHz, so a client
-// that hears proves itself in about a round trip; not at once, since a
-// snapshot that overtakes the Welcome is refused), or sends it away: the room is closing, or its address holds
-// too many unproven sessions. When MaxUnproven sessions are unproven, the
-// oldest of them is sent away (throttled) to make room: a real client
-// proves itself within a round trip, a session that never will is the one
-// that waited longest.
+// (the first tick after this poll sends it the proof snapshot, whatever
+// ProofHz, so a client that hears proves itself in about a round trip; not
+// at once, since a snapshot that overtakes the Welcome is refused), or
+// sends it away: the room is closing, or its address holds too many
+// unproven sessions or clients. When MaxUnproven sessions are unproven,
+// one of them is sent away (throttled) to make room (evictOldestUnproven):
+// a real client proves itself within a round trip, so the one to go is
+// one that waited long, from an address that holds several.
 func (e *events) Arrive(l Link) ClientID {
 	r := (*Room)(e)
 	addr := l.Addr()
@@ -103,14 +104,35 @@ func (r *Room) frontUnproven() *client {
 	return nil
 }
 
-// evictOldestUnproven sends away the unproven session that has waited
-// longest.
+// evictOldestUnproven sends away, to make room, the unproven session that
+// has waited longest among those whose address holds more than one (a
+// real client holds one: a flood from many addresses holds many each), or
+// else the one that has waited longest. It looks at the first
+// evictionScan entries only.
 func (r *Room) evictOldestUnproven() {
-	if c := r.frontUnproven(); c != nil {
-		r.stats.evicted.Add(1)
-		r.throttle(c)
+	oldest := r.frontUnproven()
+	if oldest == nil {
+		return
 	}
+	victim := oldest
+	for i, seen := r.provingHead, 0; i < len(r.proving) && seen < evictionScan; i++ {
+		e := r.proving[i]
+		c := r.clients[e.id]
+		if c == nil || c.proven || !c.arrived.Equal(e.arrived) {
+			continue
+		}
+		seen++
+		if r.perAddr[addrKey(c.addr.Addr())].unproven > 1 {
+			victim = c
+			break
+		}
+	}
+	r.stats.evicted.Add(1)
+	r.throttle(victim)
 }
+
+// evictionScan bounds the unproven sessions an eviction looks at.
+const evictionScan = 64
 
 func (r *Room) throttle(c *client) {
 	r.stats.throttled.Add(1)

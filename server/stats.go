@@ -42,11 +42,11 @@ type StatsSnapshot struct {
 	// FreeViewBytes is the memory kept in idle views for reuse (bounded by
 	// Config.MaxFreeViewBytes).
 	FreeViewBytes int64
-	// Throttled counts sessions refused or sent away as throttled: their
-	// address held too many unproven sessions or clients, or they were the
-	// oldest unproven session when a new one arrived to a full pool
-	// (Evicted counts those); Full, clients proven while the room held
-	// MaxClients.
+	// Throttled counts refusals and sendings-away as throttled: a
+	// handshake (each retransmitted response counts) from an address that
+	// held too many unproven sessions or clients, or an unproven session
+	// sent away for a new one when the pool was full (Evicted counts
+	// those); Full, clients proven while the room held MaxClients.
 	Throttled, Evicted, Full uint64
 	// SentAway counts the sessions the room ended, by reason (indexed by
 	// Reason: kicked, full, throttled, protocol, timeout, shutdown,
