@@ -20,10 +20,11 @@ FUZZ_TARGETS := \
 	./netcode/udpio:FuzzProcDrops \
 	./tools/abuse/halfopen:FuzzReceive
 
-.PHONY: help test vet bench fuzz run perf simcheck capture abuse
+.PHONY: help test vet jstest bench fuzz run perf simcheck capture abuse
 
 help:
 	@echo "make test       vet, format check, every test, and the race detector on server, netcode, the client library and the protocol (what CI runs)"
+	@echo "make jstest     the JavaScript client library's tests under node --test (part of make test)"
 	@echo "make bench      benchmarks with allocation counts; the room's tick with 1,000 and 5,000 clients"
 	@echo "make fuzz       each fuzz target for FUZZTIME (default $(FUZZTIME))"
 	@echo "make simcheck   the determinism check: hash lines of a 20000-frame combat100 run"
@@ -36,9 +37,16 @@ help:
 # (-short skips their 10 s end-to-end runs, which run without it above).
 RACE_PKGS := ./server/... ./netcode/... ./tools/client/... ./protocol/...
 
-test: vet
+test: vet jstest
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race -short $(RACE_PKGS)
+
+# The JavaScript client library's tests (golden vectors, the Go<->JS
+# differential test, which runs browser-bridge/js/testdata/gen with go run).
+# The go tool skips testdata in ./..., so the generator is vetted here.
+jstest:
+	$(GO) vet ./browser-bridge/js/testdata/gen
+	node --test browser-bridge/js/test/*.test.js
 
 vet:
 	$(GO) vet ./...
