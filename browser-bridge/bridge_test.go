@@ -1,0 +1,311 @@
+package bridge
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/logging"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/flotilla/flotilla/netcode/batch"
+	"github.com/flotilla/flotilla/netcode/udpio"
+)
+
+// recorder is a Handler that keeps what it is told.
+type recorder struct {
+	mu       sync.Mutex
+	open     []*Peer
+	closed   []*Peer
+	reliable [][]byte
+	unrel    [][]byte
+	refuse   bool
+}
+
+func (r *recorder) Open(p *Peer) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.refuse {
+		return false
+	}
+	r.open = append(r.open, p)
+	return true
+}
+func (r *recorder) Reliable(_ *Peer, m []byte) {
+	r.mu.Lock()
+	r.reliable = append(r.reliable, append([]byte(nil), m...))
+	r.mu.Unlock()
+}
+func (r *recorder) Unreliable(_ *Peer, m []byte) {
+	r.mu.Lock()
+	r.unrel = append(r.unrel, append([]byte(nil), m...))
+	r.mu.Unlock()
+}
+func (r *recorder) Closed(p *Peer) {
+	r.mu.Lock()
+	r.closed = append(r.closed, p)
+	r.mu.Unlock()
+}
+
+// rig is a bridge on a real loopback UDP socket, read by a stand-in owner
+// that also counts the native (non-WebRTC) datagrams it is handed.
+type rig struct {
+	conn   batch.Conn
+	demux  *Demux
+	bridge *Bridge
+	rec    *recorder
+	native chan []byte
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+func newRig(t *testing.T, cfg Config) *rig {
+	t.Helper()
+	conn, err := udpio.Listen(udpio.KindNaive, netip.MustParseAddrPort("127.0.0.1:0"), udpio.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{conn: conn, demux: NewDemux(conn, 0), rec: &recorder{}, native: make(chan []byte, 16), stop: make(chan struct{}), done: make(chan struct{})}
+	cfg.Loopback = true
+	if r.bridge, err = New(r.demux.PacketConn(), cfg, r.rec); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(r.done)
+		ds := batch.NewBuffers(16)
+		for {
+			select {
+			case <-r.stop:
+				return
+			default:
+			}
+			n, err := r.demux.ReadBatch(ds, time.Now().Add(20*time.Millisecond))
+			if err != nil {
+				return
+			}
+			for i := range n {
+				select {
+				case r.native <- append([]byte(nil), ds[i].Payload()...):
+				default:
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		r.bridge.Close()
+		close(r.stop)
+		<-r.done
+		r.demux.Close()
+		conn.Close()
+	})
+	return r
+}
+
+// browser is a pion peer playing the browser: the same two negotiated
+// channels.
+type browser struct {
+	pc     *webrtc.PeerConnection
+	un, re *webrtc.DataChannel
+	opened chan struct{}
+	got    chan []byte
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	var se webrtc.SettingEngine
+	lf := logging.NewDefaultLoggerFactory()
+	lf.DefaultLogLevel = logging.LogLevelDisabled
+	se.LoggerFactory = lf
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	no, yes, zero := false, true, uint16(0)
+	idU, idR := ChannelUnreliable, ChannelReliable
+	b := &browser{pc: pc, opened: make(chan struct{}, 2), got: make(chan []byte, 64)}
+	if b.un, err = pc.CreateDataChannel("snapshots", &webrtc.DataChannelInit{Negotiated: &yes, ID: &idU, Ordered: &no, MaxRetransmits: &zero}); err != nil {
+		t.Fatal(err)
+	}
+	if b.re, err = pc.CreateDataChannel("session", &webrtc.DataChannelInit{Negotiated: &yes, ID: &idR, Ordered: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	for _, dc := range []*webrtc.DataChannel{b.un, b.re} {
+		dc.OnOpen(func() { b.opened <- struct{}{} })
+		dc.OnMessage(func(m webrtc.DataChannelMessage) { b.got <- m.Data })
+	}
+	return b
+}
+
+// offer makes the browser's offer, ICE candidates gathered.
+func (b *browser) offer(t *testing.T) string {
+	t.Helper()
+	o, err := b.pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(b.pc)
+	if err := b.pc.SetLocalDescription(o); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	return b.pc.LocalDescription().SDP
+}
+
+func (b *browser) answer(t *testing.T, sdp string) {
+	t.Helper()
+	if err := b.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		select {
+		case <-b.opened:
+		case <-time.After(10 * time.Second):
+			t.Fatal("channels did not open")
+		}
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not happen", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A browser signals over HTTP, ICE and DTLS run on the same UDP socket as
+// native traffic, both channels carry messages both ways, and a native
+// datagram on that socket still reaches its owner.
+func TestBrowserOverOneUDPPort(t *testing.T) {
+	r := newRig(t, Config{})
+	srv := httptest.NewServer(r.bridge)
+	defer srv.Close()
+	b := newBrowser(t)
+	resp, err := http.Post(srv.URL, "application/sdp", strings.NewReader(b.offer(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("signaling: %d %s", resp.StatusCode, answer)
+	}
+	b.answer(t, string(answer))
+	waitFor(t, "the handler's Open", func() bool { r.rec.mu.Lock(); defer r.rec.mu.Unlock(); return len(r.rec.open) == 1 })
+	p := r.rec.open[0]
+	if !p.Addr().Addr().IsLoopback() || p.Addr().Port() == 0 {
+		t.Errorf("peer address %v", p.Addr())
+	}
+
+	// Both ways, both channels.
+	if err := b.re.Send([]byte("hello reliable")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.un.Send([]byte{7, 0}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the server's receipt", func() bool {
+		r.rec.mu.Lock()
+		defer r.rec.mu.Unlock()
+		return len(r.rec.reliable) == 1 && len(r.rec.unrel) == 1
+	})
+	if string(r.rec.reliable[0]) != "hello reliable" || !bytes.Equal(r.rec.unrel[0], []byte{7, 0}) {
+		t.Errorf("server got %q and %v", r.rec.reliable, r.rec.unrel)
+	}
+	if err := p.SendReliable([]byte("welcome")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SendUnreliable(make([]byte, MaxMessage)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SendUnreliable(make([]byte, MaxMessage+1)); err != ErrTooLarge {
+		t.Errorf("an oversize message: %v", err)
+	}
+	sizes := map[int]bool{}
+	for range 2 {
+		select {
+		case m := <-b.got:
+			sizes[len(m)] = true
+		case <-time.After(5 * time.Second):
+			t.Fatal("the browser got nothing")
+		}
+	}
+	if !sizes[len("welcome")] || !sizes[MaxMessage] {
+		t.Errorf("browser got messages of sizes %v", sizes)
+	}
+
+	// A native datagram on the same port goes to the owner, not to pion.
+	cl, err := udpio.Listen(udpio.KindNaive, netip.MustParseAddrPort("127.0.0.1:0"), udpio.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := cl.WriteBatch([]batch.Datagram{{Addr: r.conn.LocalAddr(), Buf: []byte{0x46, 0x4C, 1, 2}, N: 4}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-r.native:
+		if m[0] != 0x46 {
+			t.Errorf("owner got %x", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the native datagram did not reach the owner")
+	}
+
+	// The browser leaves: Closed is called once.
+	b.pc.Close()
+	waitFor(t, "the handler's Closed", func() bool { r.rec.mu.Lock(); defer r.rec.mu.Unlock(); return len(r.rec.closed) == 1 })
+	waitFor(t, "the bridge forgets the peer", func() bool { return r.bridge.Peers() == 0 })
+	if err := p.SendReliable([]byte("x")); err != ErrClosed {
+		t.Errorf("send to a closed peer: %v", err)
+	}
+}
+
+// Bounds: a full bridge answers 503, a bad offer 400, and a peer that
+// never completes ICE is closed after OpenTimeout.
+func TestBridgeBounds(t *testing.T) {
+	r := newRig(t, Config{MaxPeers: 1, OpenTimeout: 300 * time.Millisecond})
+	srv := httptest.NewServer(r.bridge)
+	defer srv.Close()
+	post := func(body string) int {
+		resp, err := http.Post(srv.URL, "application/sdp", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("not sdp"); code != http.StatusBadRequest {
+		t.Errorf("bad offer: %d", code)
+	}
+	waitFor(t, "the bad offer's peer to go", func() bool { return r.bridge.Peers() == 0 })
+	b := newBrowser(t)
+	offer := b.offer(t)
+	if code := post(offer); code != http.StatusCreated {
+		t.Fatalf("offer: %d", code)
+	}
+	// The browser never takes the answer: no ICE, no DTLS.
+	if code := post(newBrowser(t).offer(t)); code != http.StatusServiceUnavailable {
+		t.Errorf("offer beyond MaxPeers: %d", code)
+	}
+	waitFor(t, "the silent peer's timeout", func() bool { return r.bridge.Peers() == 0 })
+	r.rec.mu.Lock()
+	defer r.rec.mu.Unlock()
+	if len(r.rec.open) != 0 || len(r.rec.closed) != 0 {
+		t.Errorf("handler told of a peer that never opened: %d open, %d closed", len(r.rec.open), len(r.rec.closed))
+	}
+}
