@@ -19,6 +19,7 @@ const (
 	MsgRate    MsgType = 3  // client: asks for a snapshot rate and a bandwidth budget
 	MsgWelcome MsgType = 64 // server: who you are and how the room runs
 	MsgResult  MsgType = 65 // server: what became of one action
+	MsgBye     MsgType = 66 // server: the session ends, and why (transports without disconnect reasons of their own)
 )
 
 // Limits of the fields, so that every message has a bounded size.
@@ -235,6 +236,47 @@ func ParseWelcome(msg []byte, w *Welcome) error {
 		r.fail("zero rate")
 	}
 	return r.done("welcome")
+}
+
+// Bye tells a client why its session ends, on a transport that has no
+// disconnect reasons of its own (a browser's data channels). Reason is one
+// of netcode's disconnect reasons (STANDARD.md 3.6).
+type Bye struct{ Reason uint8 }
+
+// AppendBye appends the encoding of y to b: [type 66] [reason u8].
+func AppendBye(b []byte, y *Bye) []byte { return append(b, byte(MsgBye), y.Reason) }
+
+// ParseBye decodes a Bye message.
+func ParseBye(msg []byte, y *Bye) error {
+	r := reader{b: msg}
+	r.expect(MsgBye)
+	y.Reason = r.byte()
+	return r.done("bye")
+}
+
+// AppendAcks appends the acknowledgement a client sends on an unreliable
+// channel that does not acknowledge by itself (a browser's): the snapshot
+// sequences it accepted, [seq u16]..., at most MaxAcks.
+func AppendAcks(b []byte, seqs ...uint16) []byte {
+	for _, s := range seqs[:min(len(seqs), MaxAcks)] {
+		b = binary.LittleEndian.AppendUint16(b, s)
+	}
+	return b
+}
+
+// MaxAcks bounds the sequences of one acknowledgement message.
+const MaxAcks = 32
+
+// ParseAcks calls f with each sequence of an acknowledgement message. It
+// fails, calling f for none, unless msg is 1..MaxAcks whole sequences.
+func ParseAcks(msg []byte, f func(seq uint16)) error {
+	if len(msg) == 0 || len(msg)%2 != 0 || len(msg) > 2*MaxAcks {
+		return fmt.Errorf("acks: %w: %d bytes", ErrMalformed, len(msg))
+	}
+	for i := 0; i < len(msg); i += 2 {
+		f(binary.LittleEndian.Uint16(msg[i:]))
+	}
+	return nil
 }
 
 // reader decodes with a sticky error.

@@ -158,6 +158,14 @@ func FuzzMessages(f *testing.F) {
 		}
 		var q Rate
 		_ = ParseRate(b, &q)
+		var y Bye
+		if ParseBye(b, &y) == nil && string(AppendBye(nil, &y)) != string(b) {
+			t.Fatalf("bye does not round-trip: %+v", y)
+		}
+		var seqs []uint16
+		if ParseAcks(b, func(s uint16) { seqs = append(seqs, s) }) == nil && string(AppendAcks(nil, seqs...)) != string(b) {
+			t.Fatalf("acks do not round-trip: %v", seqs)
+		}
 		var w Welcome
 		if ParseWelcome(b, &w) == nil {
 			var w2 Welcome
@@ -176,4 +184,24 @@ func FuzzMessages(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestByeAndAcks(t *testing.T) {
+	var y Bye
+	if err := ParseBye(AppendBye(nil, &Bye{Reason: 11}), &y); err != nil || y.Reason != 11 {
+		t.Errorf("bye: %+v, %v", y, err)
+	}
+	if err := ParseBye([]byte{byte(MsgBye)}, &y); !errors.Is(err, ErrMalformed) {
+		t.Errorf("short bye: %v", err)
+	}
+	var got []uint16
+	if err := ParseAcks(AppendAcks(nil, 1, 65535, 7), func(s uint16) { got = append(got, s) }); err != nil || !reflect.DeepEqual(got, []uint16{1, 65535, 7}) {
+		t.Errorf("acks: %v, %v", got, err)
+	}
+	for _, bad := range [][]byte{nil, {1}, {1, 2, 3}, make([]byte, 2*MaxAcks+2)} {
+		n := 0
+		if err := ParseAcks(bad, func(uint16) { n++ }); !errors.Is(err, ErrMalformed) || n != 0 {
+			t.Errorf("acks %x: %v after %d sequences", bad, err, n)
+		}
+	}
 }

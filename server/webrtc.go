@@ -1,0 +1,124 @@
+package server
+
+import (
+	"net/netip"
+	"sync"
+	"time"
+
+	bridge "github.com/flotilla/flotilla/browser-bridge"
+	"github.com/flotilla/flotilla/protocol"
+)
+
+// WebRTC is the room's transport for browsers: each open peer of a
+// browser bridge is a session. Peers run on pion's goroutines, so their
+// events reach the room through an Inbox. On the wire: the reliable
+// channel carries the session protocol's messages (and a Bye with the
+// reason before the room closes a session); the unreliable channel carries
+// snapshots to the browser and, from it, acknowledgements: the snapshot
+// sequences it accepted (protocol.AppendAcks).
+//
+// Give Handler to bridge.New and Transport to the room.
+type WebRTC struct {
+	inbox *Inbox
+	mu    sync.Mutex
+	links map[*bridge.Peer]*rtcLink
+	bad   uint64
+}
+
+// NewWebRTC returns the transport; capacity and maxBytes bound its Inbox
+// (events and message bytes waiting for the room).
+func NewWebRTC(capacity, maxBytes int) *WebRTC {
+	return &WebRTC{inbox: NewInbox(capacity, maxBytes), links: make(map[*bridge.Peer]*rtcLink)}
+}
+
+// Transport is what the room serves (pass it to New).
+func (w *WebRTC) Transport() Transport { return w.inbox }
+
+// Handler is what the bridge reports to (pass it to bridge.New).
+func (w *WebRTC) Handler() bridge.Handler { return (*rtcHandler)(w) }
+
+// rtcLink is a browser peer as the room's Link.
+type rtcLink struct {
+	w *WebRTC
+	p *bridge.Peer
+}
+
+func (l *rtcLink) Addr() netip.AddrPort { return l.p.Addr() }
+
+// Overhead: DTLS and SCTP around each message.
+func (l *rtcLink) Overhead() int { return bridge.Overhead }
+
+func (l *rtcLink) SendReliable(msg []byte) error { return l.p.SendReliable(msg) }
+
+func (l *rtcLink) SendSnapshot(_ uint16, payload []byte) error { return l.p.SendUnreliable(payload) }
+
+// Close tells the browser why (a Bye on the reliable channel) and closes
+// the peer a moment later, so the Bye leaves first.
+func (l *rtcLink) Close(reason Reason) {
+	l.w.inbox.Forget(l)
+	l.w.mu.Lock()
+	delete(l.w.links, l.p)
+	l.w.mu.Unlock()
+	_ = l.p.SendReliable(protocol.AppendBye(nil, &protocol.Bye{Reason: uint8(netReason(reason))}))
+	time.AfterFunc(byeGrace, l.p.Close)
+}
+
+// byeGrace is how long a closing peer has to send its Bye.
+const byeGrace = 200 * time.Millisecond
+
+// rtcHandler is WebRTC as the bridge's Handler: pion's goroutines.
+type rtcHandler WebRTC
+
+func (h *rtcHandler) link(p *bridge.Peer) *rtcLink {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.links[p]
+}
+
+func (h *rtcHandler) Open(p *bridge.Peer) bool {
+	l := &rtcLink{w: (*WebRTC)(h), p: p}
+	h.mu.Lock()
+	h.links[p] = l
+	h.mu.Unlock()
+	if !h.inbox.Arrive(l) {
+		h.mu.Lock()
+		delete(h.links, p)
+		h.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+func (h *rtcHandler) Reliable(p *bridge.Peer, msg []byte) {
+	if l := h.link(p); l != nil && !h.inbox.Message(l, msg) {
+		// The room cannot take it: the session ends rather than lose a
+		// message it would have acknowledged.
+		h.mu.Lock()
+		delete(h.links, p)
+		h.mu.Unlock()
+		h.inbox.Leave(l)
+		p.Close()
+	}
+}
+
+func (h *rtcHandler) Unreliable(p *bridge.Peer, msg []byte) {
+	l := h.link(p)
+	if l == nil {
+		return
+	}
+	if err := protocol.ParseAcks(msg, func(seq uint16) { h.inbox.Acked(l, seq) }); err != nil {
+		h.mu.Lock()
+		h.bad++
+		h.mu.Unlock()
+	}
+}
+
+func (h *rtcHandler) Closed(p *bridge.Peer) {
+	h.mu.Lock()
+	l := h.links[p]
+	delete(h.links, p)
+	h.mu.Unlock()
+	if l != nil {
+		h.inbox.Leave(l)
+	}
+}
