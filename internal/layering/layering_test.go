@@ -42,7 +42,9 @@ var rules = []rule{
 			return notProject(p) || p == project+"codec" || p == project+"protocol" || strings.HasPrefix(p, project+"sim")
 		}},
 	{"browser-bridge", false, "the browser bridge is a transport: of Flotilla's packages, the batch interface alone (the server adapts it)",
-		func(p string) bool { return notProject(p) || p == project+"netcode/batch" || p == project+"netcode/udpio" }},
+		func(p string) bool {
+			return notProject(p) || p == project+"netcode/batch" || p == project+"netcode/udpio"
+		}},
 	{"tools/client", true, "the native client library speaks the protocol; it never imports the room",
 		func(p string) bool { return p != project+"server" && !strings.HasPrefix(p, project+"server/") }},
 	{"perf", true, "the perf harness measures the wire, not the room",
