@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -23,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	bridge "github.com/flotilla/flotilla/browser-bridge"
 	"github.com/flotilla/flotilla/netcode"
 	"github.com/flotilla/flotilla/netcode/udpio"
 	"github.com/flotilla/flotilla/protocol/demowire"
@@ -118,7 +120,43 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 		log.Error("cannot start the game", "err", err)
 		return exitFail
 	}
-	room, udp, err := server.NewWithUDP(conn, cfg.Config, server.UDPConfig{Net: cfg.Net}, game, log)
+	// Browsers share the UDP port: the demux hands WebRTC's datagrams to
+	// the bridge, the rest to netcode.
+	demux := bridge.NewDemux(conn, 0)
+	defer demux.Close()
+	d := cfg.Config.WithDefaults()
+	udp, err := server.NewUDP(demux, server.UDPConfig{Net: cfg.Net, MaxSessions: d.MaxClients + d.MaxUnproven}, time.Now())
+	if err != nil {
+		log.Error("cannot start the transport", "err", err)
+		return exitFail
+	}
+	transports := []server.Transport{udp}
+	var rtcHTTP *ops.Server
+	if o.http != "" {
+		rtc := server.NewWebRTC(4096, 4<<20)
+		br, err := bridge.New(demux.PacketConn(), bridge.Config{
+			Loopback: o.listen.Addr().IsLoopback(), PublicIPs: o.publicIPs.ips(), Log: log,
+		}, rtc.Handler())
+		if err != nil {
+			log.Error("cannot start the browser bridge", "err", err)
+			return exitFail
+		}
+		defer br.Close()
+		mux := http.NewServeMux()
+		mux.Handle("POST /rtc", br)
+		if rtcHTTP, err = ops.Listen(o.http, mux, log); err != nil {
+			log.Error("cannot listen for browsers", "http", o.http, "err", err)
+			return exitFail
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			defer cancel()
+			rtcHTTP.Shutdown(sctx)
+		}()
+		transports = append(transports, rtc.Transport())
+		log.Info("browsers: POST a WebRTC offer", "url", "http://"+rtcHTTP.Addr().String()+"/rtc")
+	}
+	room, err := server.New(cfg.Config, game, log, transports...)
 	if err != nil {
 		log.Error("cannot start the room", "err", err)
 		return exitFail

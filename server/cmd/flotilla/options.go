@@ -24,6 +24,8 @@ const envPrefix = "FLOTILLA_"
 type options struct {
 	listen    netip.AddrPort
 	admin     string
+	http      string
+	publicIPs ipListValue
 	duration  time.Duration
 	io        string
 	summary   time.Duration
@@ -86,6 +88,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 
 	def("listen", "ADDR", "UDP address clients connect to, ip:port (an empty ip is 0.0.0.0)", (*addrPortValue)(&o.listen))
 	def("admin", "ADDR", "HTTP address of /metrics, /healthz and /budget, host:port; empty disables", (*hostPortValue)(&o.admin))
+	def("http", "ADDR", "public HTTP address for browsers, host:port: POST /rtc takes a WebRTC offer\n(browsers then share the UDP port of -listen); empty disables", (*hostPortValue)(&o.http))
+	def("public-ip", "IPS", "addresses, comma-separated, that browsers' WebRTC candidates advertise\ninstead of the server's own (behind NAT or in a container)", &o.publicIPs)
 	def("io", "KIND", "UDP backend: "+strings.Join(udpio.Kinds(), ", "), &choiceValue{&o.io, udpio.Kinds()})
 	def("duration", "D", "stop after this long; 0 runs until SIGINT or SIGTERM", &durationValue{&o.duration, false})
 	def("summary", "D", "print a live summary line to stdout every D; 0 disables", &durationValue{&o.summary, false})
@@ -326,6 +330,35 @@ func (v *hostPortValue) Set(s string) error {
 	}
 	*v = hostPortValue(s)
 	return nil
+}
+
+// ipListValue is a comma-separated list of IP addresses, or empty.
+type ipListValue string
+
+func (v *ipListValue) String() string { return string(*v) }
+
+func (v *ipListValue) Set(s string) error {
+	for _, f := range strings.Split(s, ",") {
+		if s == "" {
+			break
+		}
+		if _, err := netip.ParseAddr(strings.TrimSpace(f)); err != nil {
+			return fmt.Errorf("%q is not an IP address", f)
+		}
+	}
+	*v = ipListValue(s)
+	return nil
+}
+
+// ips is the list's addresses.
+func (v ipListValue) ips() []string {
+	var out []string
+	for _, f := range strings.Split(string(v), ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // interestValue reads "tile", or one radius per detail tier.

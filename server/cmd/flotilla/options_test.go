@@ -31,6 +31,7 @@ var validValues = map[string]string{
 	"tick-hz": "60", "snapshot-hz": "15", "max-snapshot-hz": "40", "bytes-per-sec": "9000", "max-bytes-per-sec": "90000",
 	"input-delay": "3", "max-clients": "100", "max-pending-actions": "8", "seed": "42",
 	"interest": "2,-1,4,6", "keepalive": "100ms", "timeout": "9s",
+	"http": "127.0.0.1:9001", "public-ip": "192.0.2.1,2001:db8::1",
 	"max-unproven": "64", "max-unproven-per-addr": "4", "max-clients-per-addr": "9", "proof-timeout": "5s", "ack-timeout": "20s",
 }
 
@@ -101,6 +102,10 @@ func newFlagSetValue(t *testing.T, o *options, name string) string {
 		return o.keepalive.String()
 	case "timeout":
 		return o.timeout.String()
+	case "http":
+		return o.http
+	case "public-ip":
+		return o.publicIPs.String()
 	case "max-unproven":
 		return fmt.Sprint(o.maxUnproven)
 	case "max-unproven-per-addr":
