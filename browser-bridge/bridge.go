@@ -38,10 +38,18 @@ const Overhead = 65
 // Config configures a Bridge.
 type Config struct {
 	// MaxPeers bounds the peers, open or still connecting (default 1024);
-	// an offer beyond it is answered 503.
-	MaxPeers int
+	// MaxConnecting bounds those still connecting (default 128), and
+	// MaxConnectingPerAddr those of one address (default 4; an IPv6
+	// address counts under its /64). An offer beyond any is answered 503
+	// (429 for the address's).
+	MaxPeers, MaxConnecting, MaxConnectingPerAddr int
+	// OffersPerSecond is how many offers an address may make a second, in
+	// a burst of twice that (default 2); more are answered 429. Each offer
+	// costs a PeerConnection before the browser proves anything.
+	OffersPerSecond float64
 	// OpenTimeout bounds the time from an offer to both channels open
-	// (default 10 s); a peer that takes longer is closed.
+	// (default 5 s; a browser takes about 0.2 s); a peer that takes longer
+	// is closed.
 	OpenTimeout time.Duration
 	// PublicIPs, when set, are the addresses the server's candidates
 	// advertise instead of its own (behind NAT, in a container).
@@ -70,8 +78,15 @@ type Handler interface {
 	Closed(p *Peer)
 }
 
-// ErrFull is returned by Offer when the bridge holds MaxPeers peers.
-var ErrFull = errors.New("bridge: too many peers")
+// Offer's refusals.
+var (
+	// ErrFull: the bridge holds MaxPeers peers, or MaxConnecting
+	// connecting ones.
+	ErrFull = errors.New("bridge: too many peers")
+	// ErrThrottled: the address makes offers too fast, or has too many
+	// peers connecting.
+	ErrThrottled = errors.New("bridge: too many offers from the address")
+)
 
 // Bridge accepts browsers' offers and runs their peers.
 type Bridge struct {
@@ -81,9 +96,37 @@ type Bridge struct {
 	mux *ice.UDPMuxDefault
 	api *webrtc.API
 
-	mu    sync.Mutex
-	peers map[*Peer]struct{}
-	done  bool
+	mu         sync.Mutex
+	peers      map[*Peer]struct{}
+	connecting int
+	perAddr    map[netip.Addr]int     // connecting peers by addrKey
+	buckets    map[netip.Addr]*bucket // offer rate by addrKey
+	done       bool
+
+	flushing sync.WaitGroup // peers closing once their last messages left
+	closing  sync.WaitGroup // PeerConnections being closed
+}
+
+// bucket is a token bucket of offers.
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// maxBuckets bounds the addresses whose offer rate is remembered; past
+// it, full buckets are forgotten.
+const maxBuckets = 4096
+
+// addrKey is what per-address bounds count under: an IPv4 address, or an
+// IPv6 address's /64.
+func addrKey(ip netip.Addr) netip.Addr {
+	ip = ip.Unmap()
+	if ip.Is6() {
+		if p, err := ip.Prefix(64); err == nil {
+			return p.Addr()
+		}
+	}
+	return ip
 }
 
 // New starts a bridge whose peers use conn (Demux.PacketConn) for all
@@ -92,13 +135,22 @@ func New(conn net.PacketConn, cfg Config, h Handler) (*Bridge, error) {
 	if cfg.MaxPeers == 0 {
 		cfg.MaxPeers = 1024
 	}
+	if cfg.MaxConnecting == 0 {
+		cfg.MaxConnecting = min(128, cfg.MaxPeers)
+	}
+	if cfg.MaxConnectingPerAddr == 0 {
+		cfg.MaxConnectingPerAddr = min(4, cfg.MaxConnecting)
+	}
+	if cfg.OffersPerSecond == 0 {
+		cfg.OffersPerSecond = 2
+	}
 	if cfg.OpenTimeout == 0 {
-		cfg.OpenTimeout = 10 * time.Second
+		cfg.OpenTimeout = 5 * time.Second
 	}
 	if cfg.MaxOffer == 0 {
 		cfg.MaxOffer = 16 << 10
 	}
-	if cfg.MaxPeers < 1 || cfg.OpenTimeout < 0 || cfg.MaxOffer < 1 {
+	if cfg.MaxPeers < 1 || cfg.MaxConnecting < 1 || cfg.MaxConnectingPerAddr < 1 || cfg.OffersPerSecond <= 0 || cfg.OpenTimeout <= 0 || cfg.MaxOffer < 1 {
 		return nil, fmt.Errorf("bridge: invalid config %+v", cfg)
 	}
 	log := cfg.Log
@@ -107,14 +159,25 @@ func New(conn net.PacketConn, cfg Config, h Handler) (*Bridge, error) {
 	}
 	quiet := logging.NewDefaultLoggerFactory()
 	quiet.DefaultLogLevel = logging.LogLevelDisabled
-	b := &Bridge{cfg: cfg, h: h, log: log, peers: make(map[*Peer]struct{})}
+	b := &Bridge{cfg: cfg, h: h, log: log, peers: make(map[*Peer]struct{}),
+		perAddr: make(map[netip.Addr]int), buckets: make(map[netip.Addr]*bucket)}
 	b.mux = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn, Logger: quiet.NewLogger("ice")})
 	var se webrtc.SettingEngine
 	se.LoggerFactory = quiet
 	se.SetLite(true)
 	se.SetICEUDPMux(b.mux)
 	se.SetIncludeLoopbackCandidate(cfg.Loopback)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	// Candidates of the socket's family only: an IPv6 socket would
+	// otherwise advertise IPv4 addresses it cannot serve.
+	network := webrtc.NetworkTypeUDP4
+	if ua, ok := conn.LocalAddr().(*net.UDPAddr); ok && ua.AddrPort().Addr().Unmap().Is6() {
+		network = webrtc.NetworkTypeUDP6
+	}
+	se.SetNetworkTypes([]webrtc.NetworkType{network})
+	// Bounded buffers: a peer that stops reading holds at most this much.
+	se.SetSCTPMaxReceiveBufferSize(64 << 10)
+	se.SetSCTPMaxMessageSize(MaxMessage)
+	se.SetICETimeouts(5*time.Second, 10*time.Second, 2*time.Second)
 	if len(cfg.PublicIPs) > 0 {
 		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{External: cfg.PublicIPs, AsCandidateType: webrtc.ICECandidateTypeHost}); err != nil {
 			return nil, fmt.Errorf("bridge: public addresses: %w", err)
@@ -132,15 +195,23 @@ func (b *Bridge) Peers() int {
 }
 
 // Offer takes a browser's SDP offer and returns the answer. from is the
-// signaling request's address, kept until ICE names the peer's own.
+// signaling request's address, kept until ICE names the peer's own; the
+// per-address bounds count under it.
 func (b *Bridge) Offer(sdp string, from netip.AddrPort) (string, error) {
+	key := addrKey(from.Addr())
 	b.mu.Lock()
-	if b.done || len(b.peers) >= b.cfg.MaxPeers {
+	switch {
+	case b.done || len(b.peers) >= b.cfg.MaxPeers || b.connecting >= b.cfg.MaxConnecting:
 		b.mu.Unlock()
 		return "", ErrFull
+	case b.perAddr[key] >= b.cfg.MaxConnectingPerAddr || !b.take(key):
+		b.mu.Unlock()
+		return "", ErrThrottled
 	}
-	p := &Peer{b: b, addr: from}
+	p := &Peer{b: b, key: key, addr: from, ready: make(chan struct{}), connecting: true}
 	b.peers[p] = struct{}{}
+	b.connecting++
+	b.perAddr[key]++
 	b.mu.Unlock()
 	answer, err := p.start(sdp)
 	if err != nil {
@@ -150,9 +221,72 @@ func (b *Bridge) Offer(sdp string, from netip.AddrPort) (string, error) {
 	return answer, nil
 }
 
+// take spends one of key's offer tokens; b.mu is held.
+func (b *Bridge) take(key netip.Addr) bool {
+	now := time.Now()
+	burst := 2 * b.cfg.OffersPerSecond
+	bk := b.buckets[key]
+	if bk == nil {
+		if len(b.buckets) >= maxBuckets {
+			for k, o := range b.buckets {
+				if o.tokens+now.Sub(o.at).Seconds()*b.cfg.OffersPerSecond >= burst {
+					delete(b.buckets, k)
+				}
+			}
+			if len(b.buckets) >= maxBuckets {
+				return false
+			}
+		}
+		bk = &bucket{tokens: burst, at: now}
+		b.buckets[key] = bk
+	}
+	bk.tokens = min(burst, bk.tokens+now.Sub(bk.at).Seconds()*b.cfg.OffersPerSecond)
+	bk.at = now
+	if bk.tokens < 1 {
+		return false
+	}
+	bk.tokens--
+	return true
+}
+
+// opened moves p out of the connecting peers.
+func (b *Bridge) opened(p *Peer) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.unconnect(p)
+}
+
+// unconnect uncounts a connecting p; b.mu is held.
+func (b *Bridge) unconnect(p *Peer) {
+	p.mu.Lock()
+	was := p.connecting
+	p.connecting = false
+	p.mu.Unlock()
+	if !was {
+		return
+	}
+	b.connecting--
+	if n := b.perAddr[p.key]; n <= 1 {
+		delete(b.perAddr, p.key)
+	} else {
+		b.perAddr[p.key] = n - 1
+	}
+}
+
+// closePC closes a PeerConnection on a goroutine of its own (pion's Close
+// waits for its goroutines: never on theirs); Close waits for it.
+func (b *Bridge) closePC(pc *webrtc.PeerConnection) {
+	b.closing.Add(1)
+	go func() {
+		defer b.closing.Done()
+		pc.Close()
+	}()
+}
+
 // ServeHTTP answers POST with an SDP offer as its body (application/sdp)
 // with the SDP answer: 201, or 400 for a bad offer, 413 for one over
-// MaxOffer, 503 when the bridge is full.
+// MaxOffer, 429 when the address makes offers too fast or has too many
+// peers connecting, 503 when the bridge is full.
 func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -174,6 +308,9 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrFull):
 		http.Error(w, "server full", http.StatusServiceUnavailable)
 		return
+	case errors.Is(err, ErrThrottled):
+		http.Error(w, "too many offers from this address", http.StatusTooManyRequests)
+		return
 	case err != nil:
 		b.log.Debug("bridge: offer refused", "from", r.RemoteAddr, "err", err)
 		http.Error(w, "bad offer: "+err.Error(), http.StatusBadRequest)
@@ -184,10 +321,16 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, answer)
 }
 
-// Close ends every peer (without calling Closed) and the mux.
+// Close ends every peer (without calling Closed) and the mux. It first
+// lets peers closing after a last message (CloseAfterFlush) finish, for at
+// most a second, and returns once their PeerConnections have closed (at
+// most 5 s).
 func (b *Bridge) Close() error {
 	b.mu.Lock()
 	b.done = true
+	b.mu.Unlock()
+	waitAtMost(&b.flushing, time.Second)
+	b.mu.Lock()
 	ps := make([]*Peer, 0, len(b.peers))
 	for p := range b.peers {
 		ps = append(ps, p)
@@ -196,11 +339,25 @@ func (b *Bridge) Close() error {
 	for _, p := range ps {
 		p.close(false)
 	}
+	waitAtMost(&b.closing, 5*time.Second)
 	return b.mux.Close()
+}
+
+func waitAtMost(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }
 
 func (b *Bridge) forget(p *Peer) {
 	b.mu.Lock()
 	delete(b.peers, p)
+	b.unconnect(p)
 	b.mu.Unlock()
 }

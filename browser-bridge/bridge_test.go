@@ -293,19 +293,55 @@ func TestBridgeBounds(t *testing.T) {
 		t.Errorf("bad offer: %d", code)
 	}
 	waitFor(t, "the bad offer's peer to go", func() bool { return r.bridge.Peers() == 0 })
-	b := newBrowser(t)
-	offer := b.offer(t)
+	// Both offers are made before the first is posted, so the first
+	// peer's short timeout cannot run out before the second is refused.
+	offer, second := newBrowser(t).offer(t), newBrowser(t).offer(t)
 	if code := post(offer); code != http.StatusCreated {
 		t.Fatalf("offer: %d", code)
 	}
 	// The browser never takes the answer: no ICE, no DTLS.
-	if code := post(newBrowser(t).offer(t)); code != http.StatusServiceUnavailable {
+	if code := post(second); code != http.StatusServiceUnavailable {
 		t.Errorf("offer beyond MaxPeers: %d", code)
+	}
+	big := strings.Repeat("a", 16<<10+1)
+	if code := post(big); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("offer over MaxOffer: %d", code)
 	}
 	waitFor(t, "the silent peer's timeout", func() bool { return r.bridge.Peers() == 0 })
 	r.rec.mu.Lock()
 	defer r.rec.mu.Unlock()
 	if len(r.rec.open) != 0 || len(r.rec.closed) != 0 {
 		t.Errorf("handler told of a peer that never opened: %d open, %d closed", len(r.rec.open), len(r.rec.closed))
+	}
+}
+
+// One address cannot fill the bridge: its offers are rate-limited, and
+// only a few of its peers may be connecting at once.
+func TestOffersPerAddress(t *testing.T) {
+	r := newRig(t, Config{MaxConnectingPerAddr: 2, OffersPerSecond: 100})
+	from := netip.MustParseAddrPort("192.0.2.7:5000")
+	var offers []string
+	for range 3 {
+		offers = append(offers, newBrowser(t).offer(t))
+	}
+	for i, o := range offers[:2] {
+		if _, err := r.bridge.Offer(o, from); err != nil {
+			t.Fatalf("offer %d: %v", i, err)
+		}
+	}
+	if _, err := r.bridge.Offer(offers[2], from); err != ErrThrottled {
+		t.Errorf("a third connecting peer from one address: %v", err)
+	}
+	other := netip.MustParseAddrPort("192.0.2.8:5000")
+	if _, err := r.bridge.Offer(offers[2], other); err != nil {
+		t.Errorf("another address: %v", err)
+	}
+
+	slow := newRig(t, Config{OffersPerSecond: 1}) // a burst of 2
+	for i := range 3 {
+		_, err := slow.bridge.Offer("not sdp", from)
+		if want := i < 2; (err != ErrThrottled) != want {
+			t.Errorf("offer %d at 1 a second: %v", i, err)
+		}
 	}
 }

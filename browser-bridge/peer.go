@@ -10,25 +10,48 @@ import (
 )
 
 // Peer is one browser. Its methods are safe from any goroutine.
+//
+// Its life: connecting (an offer answered, channels not both open), then
+// opening (Handler.Open running), then live (Open returned true), then
+// closed. Messages that arrive before Open returns wait for it; a close
+// while Open runs is reported (Closed) once Open has returned true.
 type Peer struct {
-	b  *Bridge
-	pc *webrtc.PeerConnection
-	un *webrtc.DataChannel // unreliable, unordered
-	re *webrtc.DataChannel // reliable, ordered
+	b     *Bridge
+	key   netip.Addr // the signaling address's key (addrKey) while connecting
+	un    *webrtc.DataChannel
+	re    *webrtc.DataChannel
+	ready chan struct{} // closed once Open returned, or the peer closed
 
-	mu     sync.Mutex
-	addr   netip.AddrPort
-	opened int  // channels open
-	live   bool // Open returned true: Closed is owed
-	closed bool
-	timer  *time.Timer
+	mu         sync.Mutex
+	pc         *webrtc.PeerConnection
+	addr       netip.AddrPort
+	opened     int  // channels open
+	opening    bool // Open is running
+	live       bool // Open returned true: Closed is owed on a close
+	owed       bool // closed while opening, notify: Closed after Open
+	closed     bool
+	connecting bool // counted in the bridge's connecting peers
+	readyOnce  sync.Once
+	timer      *time.Timer
 }
 
-// ErrClosed is returned by a closed peer's sends.
-var ErrClosed = errors.New("bridge: peer closed")
+// Errors of a peer's sends.
+var (
+	// ErrClosed: the peer is closed.
+	ErrClosed = errors.New("bridge: peer closed")
+	// ErrTooLarge: a message over MaxMessage.
+	ErrTooLarge = errors.New("bridge: message over MaxMessage")
+	// ErrBacklog: the channel holds more unsent data than its bound (the
+	// browser does not keep up); an unreliable message is not sent, a
+	// reliable one ends the peer.
+	ErrBacklog = errors.New("bridge: send backlog")
+)
 
-// ErrTooLarge is returned for a message over MaxMessage.
-var ErrTooLarge = errors.New("bridge: message over MaxMessage")
+// Send bounds: bytes a channel may hold unsent.
+const (
+	maxUnreliableBacklog = 2 * MaxMessage
+	maxReliableBacklog   = 64 << 10
+)
 
 func (p *Peer) start(offer string) (string, error) {
 	b := p.b
@@ -37,10 +60,14 @@ func (p *Peer) start(offer string) (string, error) {
 		return "", err
 	}
 	p.mu.Lock()
+	if p.closed { // the bridge closed meanwhile
+		p.mu.Unlock()
+		b.closePC(pc)
+		return "", ErrClosed
+	}
 	p.pc = pc
 	p.mu.Unlock()
-	no, zero := false, uint16(0)
-	yes := true
+	no, yes, zero := false, true, uint16(0)
 	idU, idR := ChannelUnreliable, ChannelReliable
 	if p.un, err = pc.CreateDataChannel("snapshots", &webrtc.DataChannelInit{Negotiated: &yes, ID: &idU, Ordered: &no, MaxRetransmits: &zero}); err != nil {
 		return "", err
@@ -53,8 +80,8 @@ func (p *Peer) start(offer string) (string, error) {
 	p.un.OnMessage(func(m webrtc.DataChannelMessage) { p.message(m, false) })
 	p.re.OnMessage(func(m webrtc.DataChannelMessage) { p.message(m, true) })
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		switch s {
-		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed, webrtc.PeerConnectionStateDisconnected:
+		// Disconnected is transient (a blip): only Failed and Closed end.
+		if s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed {
 			p.close(true)
 		}
 	})
@@ -80,7 +107,15 @@ func (p *Peer) start(offer string) (string, error) {
 	if err := pc.SetLocalDescription(answer); err != nil {
 		return "", err
 	}
-	<-gathered
+	// ICE-lite gathers its own address at once; a close meanwhile stops
+	// gathering for good, so do not wait for it then.
+	select {
+	case <-gathered:
+	case <-p.ready:
+		return "", ErrClosed
+	case <-time.After(b.cfg.OpenTimeout):
+		return "", errors.New("bridge: gathering timed out")
+	}
 	return pc.LocalDescription().SDP, nil
 }
 
@@ -88,18 +123,28 @@ func (p *Peer) channelOpen() {
 	p.mu.Lock()
 	p.opened++
 	ready := p.opened == 2 && !p.closed
+	if ready {
+		p.opening = true
+	}
 	p.mu.Unlock()
 	if !ready {
 		return
 	}
+	p.b.opened(p)
 	p.learnAddr()
-	if !p.b.h.Open(p) {
-		p.close(false)
-		return
-	}
+	ok := p.b.h.Open(p)
 	p.mu.Lock()
-	p.live = !p.closed
+	p.opening = false
+	p.live = ok && !p.closed
+	owed := ok && p.owed
 	p.mu.Unlock()
+	p.readyOnce.Do(func() { close(p.ready) })
+	switch {
+	case !ok:
+		p.close(false)
+	case owed:
+		p.b.h.Closed(p) // closed while Open ran
+	}
 }
 
 // learnAddr takes the peer's address from the selected ICE pair.
@@ -116,6 +161,7 @@ func (p *Peer) learnAddr() {
 }
 
 func (p *Peer) message(m webrtc.DataChannelMessage, reliable bool) {
+	<-p.ready // a message may come before Open has returned
 	p.mu.Lock()
 	live := p.live && !p.closed
 	p.mu.Unlock()
@@ -137,29 +183,66 @@ func (p *Peer) Addr() netip.AddrPort {
 	return p.addr
 }
 
-// SendReliable sends msg on the reliable channel.
-func (p *Peer) SendReliable(msg []byte) error { return p.send(p.re, msg) }
+// SendReliable sends msg on the reliable channel. When the channel holds
+// more than 64 KiB unsent (the browser does not keep up), the peer is
+// closed (Closed follows) and ErrBacklog returned.
+func (p *Peer) SendReliable(msg []byte) error {
+	if err := p.check(msg); err != nil {
+		return err
+	}
+	if p.re.BufferedAmount() > maxReliableBacklog {
+		p.close(true)
+		return ErrBacklog
+	}
+	return p.re.Send(msg)
+}
 
-// SendUnreliable sends msg on the unreliable channel.
-func (p *Peer) SendUnreliable(msg []byte) error { return p.send(p.un, msg) }
+// SendUnreliable sends msg on the unreliable channel, or returns
+// ErrBacklog without sending when the channel already holds two messages'
+// worth unsent.
+func (p *Peer) SendUnreliable(msg []byte) error {
+	if err := p.check(msg); err != nil {
+		return err
+	}
+	if p.un.BufferedAmount() > maxUnreliableBacklog {
+		return ErrBacklog
+	}
+	return p.un.Send(msg)
+}
 
-func (p *Peer) send(dc *webrtc.DataChannel, msg []byte) error {
+func (p *Peer) check(msg []byte) error {
 	if len(msg) > MaxMessage {
 		return ErrTooLarge
 	}
 	p.mu.Lock()
-	closed := p.closed
-	p.mu.Unlock()
-	if closed {
+	defer p.mu.Unlock()
+	if p.closed || p.opened < 2 {
 		return ErrClosed
 	}
-	return dc.Send(msg)
+	return nil
 }
 
-// Close ends the peer; Closed is not called for a close the caller makes.
+// Close ends the peer at once; Closed is not called for a close the caller
+// makes.
 func (p *Peer) Close() { p.close(false) }
 
-// close ends the peer once; notify calls Closed if the peer was live.
+// CloseAfterFlush ends the peer once what it has queued has left (at most
+// a second from now): a last message, such as the reason, goes first.
+// Closed is not called.
+func (p *Peer) CloseAfterFlush() {
+	p.b.flushing.Add(1)
+	go func() {
+		defer p.b.flushing.Done()
+		deadline := time.Now().Add(time.Second)
+		for time.Now().Before(deadline) && p.re.BufferedAmount()+p.un.BufferedAmount() > 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		p.close(false)
+	}()
+}
+
+// close ends the peer once; notify calls Closed if the peer was live (or
+// has Open to return true).
 func (p *Peer) close(notify bool) {
 	p.mu.Lock()
 	if p.closed {
@@ -167,15 +250,21 @@ func (p *Peer) close(notify bool) {
 		return
 	}
 	p.closed = true
-	live := p.live
+	live, opening := p.live, p.opening
+	if opening && notify {
+		p.owed = true
+	}
 	if p.timer != nil {
 		p.timer.Stop()
 	}
 	pc := p.pc
 	p.mu.Unlock()
+	if !opening {
+		p.readyOnce.Do(func() { close(p.ready) })
+	}
 	p.b.forget(p)
 	if pc != nil {
-		go pc.Close() // pion's Close waits for its goroutines: never on theirs
+		p.b.closePC(pc)
 	}
 	if notify && live {
 		p.b.h.Closed(p)

@@ -10,8 +10,10 @@ import (
 // goroutines push events, the room drains them on its own goroutine. An
 // Inbox is a Transport: pass it to New beside the others.
 //
-// Bounds: at most Capacity events and MaxBytes message bytes wait at once.
-// When full, Arrive, Message and Acked report false and change nothing:
+// Bounds: at most Capacity events and MaxBytes message bytes wait at once,
+// and at most perLinkEvents of one session's (so one session cannot crowd
+// out the others). When full, Arrive, Message and Acked report false and
+// change nothing:
 // the transport must then refuse the session or end it with ReasonBacklog
 // (a reliable message is never dropped silently). Leave is never refused:
 // it takes no room beyond one event per session that arrived.
@@ -29,7 +31,8 @@ type Inbox struct {
 	capacity int
 	maxBytes int
 	wake     func()
-	leaves   int // Leave events waiting (outside the capacity)
+	leaves   int          // Leave events waiting (outside the capacity)
+	perLink  map[Link]int // events waiting by session (Leave aside)
 
 	// Room goroutine only.
 	ids map[Link]ClientID
@@ -55,7 +58,7 @@ type inboxEvent struct {
 // NewInbox returns an Inbox holding at most capacity events and maxBytes
 // bytes of messages.
 func NewInbox(capacity, maxBytes int) *Inbox {
-	return &Inbox{capacity: capacity, maxBytes: maxBytes, ids: make(map[Link]ClientID)}
+	return &Inbox{capacity: capacity, maxBytes: maxBytes, ids: make(map[Link]ClientID), perLink: make(map[Link]int)}
 }
 
 // Arrive queues a new session. Safe from any goroutine.
@@ -86,12 +89,16 @@ func (in *Inbox) Leave(l Link) {
 	}
 }
 
+// perLinkEvents bounds one session's waiting events.
+const perLinkEvents = 64
+
 func (in *Inbox) push(e inboxEvent) bool {
 	in.mu.Lock()
-	if len(in.events)-in.leaves >= in.capacity || in.bytes+len(e.msg) > in.maxBytes {
+	if len(in.events)-in.leaves >= in.capacity || in.bytes+len(e.msg) > in.maxBytes || in.perLink[e.link] >= perLinkEvents {
 		in.mu.Unlock()
 		return false
 	}
+	in.perLink[e.link]++
 	if e.msg != nil {
 		e.msg = append([]byte(nil), e.msg...)
 		in.bytes += len(e.msg)
@@ -118,6 +125,7 @@ func (in *Inbox) Poll(time.Time) (time.Time, error) {
 	evs := in.events
 	in.events, in.spare = in.spare[:0], nil
 	in.bytes, in.leaves = 0, 0
+	clear(in.perLink)
 	in.mu.Unlock()
 	for i := range evs {
 		e := &evs[i]

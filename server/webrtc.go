@@ -3,7 +3,6 @@ package server
 import (
 	"net/netip"
 	"sync"
-	"time"
 
 	bridge "github.com/flotilla/flotilla/browser-bridge"
 	"github.com/flotilla/flotilla/protocol"
@@ -48,23 +47,22 @@ func (l *rtcLink) Addr() netip.AddrPort { return l.p.Addr() }
 // Overhead: DTLS and SCTP around each message.
 func (l *rtcLink) Overhead() int { return bridge.Overhead }
 
+// SendReliable: a browser that does not keep up (bridge.ErrBacklog) is
+// closed by the bridge, which reports it: the room hears Leave.
 func (l *rtcLink) SendReliable(msg []byte) error { return l.p.SendReliable(msg) }
 
 func (l *rtcLink) SendSnapshot(_ uint16, payload []byte) error { return l.p.SendUnreliable(payload) }
 
 // Close tells the browser why (a Bye on the reliable channel) and closes
-// the peer a moment later, so the Bye leaves first.
+// the peer once the Bye has left (at most a second).
 func (l *rtcLink) Close(reason Reason) {
 	l.w.inbox.Forget(l)
 	l.w.mu.Lock()
 	delete(l.w.links, l.p)
 	l.w.mu.Unlock()
 	_ = l.p.SendReliable(protocol.AppendBye(nil, &protocol.Bye{Reason: uint8(netReason(reason))}))
-	time.AfterFunc(byeGrace, l.p.Close)
+	l.p.CloseAfterFlush()
 }
-
-// byeGrace is how long a closing peer has to send its Bye.
-const byeGrace = 200 * time.Millisecond
 
 // rtcHandler is WebRTC as the bridge's Handler: pion's goroutines.
 type rtcHandler WebRTC
