@@ -52,7 +52,11 @@ func newLoadRig(tb testing.TB, n int) *loadRig {
 			st := room.Stats()
 			tb.Fatalf("%d of %d clients connected (%d unproven, %d proofs sent, sent away %v)", st.Clients, n, st.Unproven, st.Proofs, st.SentAway)
 		}
-		g.pump()
+		// Drain more than a tick's worth: a server poll reads at most
+		// 1,024 datagrams, and thousands of handshakes wait.
+		for range 8 {
+			g.pump()
+		}
 		room.Tick()
 	}
 	return g
