@@ -26,7 +26,7 @@ type loadRig struct {
 
 func newLoadRig(tb testing.TB, n int) *loadRig {
 	tb.Helper()
-	net := netsim.New(netsim.Config{Seed: 9, MaxPending: 1 << 20})
+	net := netsim.New(netsim.Config{Seed: 9, MaxPending: 1 << 20, RecvBuffer: 1 << 16})
 	conn, err := net.Listen(roomAddr)
 	if err != nil {
 		tb.Fatal(err)
