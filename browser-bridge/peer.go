@@ -49,7 +49,7 @@ var (
 
 // Send bounds: bytes a channel may hold unsent.
 const (
-	maxUnreliableBacklog = 2 * MaxMessage
+	maxUnreliableBacklog = 8 * MaxMessage
 	maxReliableBacklog   = 64 << 10
 )
 
@@ -198,7 +198,7 @@ func (p *Peer) SendReliable(msg []byte) error {
 }
 
 // SendUnreliable sends msg on the unreliable channel, or returns
-// ErrBacklog without sending when the channel already holds two messages'
+// ErrBacklog without sending when the channel already holds eight messages'
 // worth unsent.
 func (p *Peer) SendUnreliable(msg []byte) error {
 	if err := p.check(msg); err != nil {

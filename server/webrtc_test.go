@@ -3,187 +3,23 @@ package server
 import (
 	"context"
 	"errors"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/logging"
-	"github.com/pion/webrtc/v4"
-
 	bridge "github.com/flotilla/flotilla/browser-bridge"
-	"github.com/flotilla/flotilla/codec"
 	"github.com/flotilla/flotilla/netcode"
 	"github.com/flotilla/flotilla/netcode/udpio"
 	"github.com/flotilla/flotilla/protocol"
 	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/sim/fleet"
+	flotilla "github.com/flotilla/flotilla/tools/client"
 )
 
-// rtcClient is a pion peer playing the browser's part of the session
-// protocol: it rebuilds views from the snapshots, acknowledges each one it
-// accepted on the unreliable channel, and keeps its results.
-type rtcClient struct {
-	t      *testing.T
-	pc     *webrtc.PeerConnection
-	un, re *webrtc.DataChannel
-
-	mu       sync.Mutex
-	codec    *codec.Codec
-	welcome  protocol.Welcome
-	ring     protocol.Ring[probeSlot]
-	newest   *probeSlot
-	results  map[uint32]protocol.Result
-	checksum int
-	bye      *protocol.Bye
-	nextSeq  uint32
-}
-
-func dialRTC(t *testing.T, url string) *rtcClient {
-	t.Helper()
-	var se webrtc.SettingEngine
-	lf := logging.NewDefaultLoggerFactory()
-	lf.DefaultLogLevel = logging.LogLevelDisabled
-	se.LoggerFactory = lf
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &rtcClient{t: t, pc: pc, results: map[uint32]protocol.Result{}, nextSeq: 1}
-	no, yes, zero := false, true, uint16(0)
-	idU, idR := bridge.ChannelUnreliable, bridge.ChannelReliable
-	if c.un, err = pc.CreateDataChannel("snapshots", &webrtc.DataChannelInit{Negotiated: &yes, ID: &idU, Ordered: &no, MaxRetransmits: &zero}); err != nil {
-		t.Fatal(err)
-	}
-	if c.re, err = pc.CreateDataChannel("session", &webrtc.DataChannelInit{Negotiated: &yes, ID: &idR, Ordered: &yes}); err != nil {
-		t.Fatal(err)
-	}
-	c.re.OnMessage(func(m webrtc.DataChannelMessage) { c.reliable(m.Data) })
-	c.un.OnMessage(func(m webrtc.DataChannelMessage) { c.snapshot(m.Data) })
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	resp, err := http.Post(url, "application/sdp", strings.NewReader(pc.LocalDescription().SDP))
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("signaling: %d %s", resp.StatusCode, answer)
-	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(answer)}); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func (c *rtcClient) reliable(msg []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch protocol.MsgType(msg[0]) {
-	case protocol.MsgWelcome:
-		if err := protocol.ParseWelcome(msg, &c.welcome); err != nil {
-			c.t.Errorf("welcome: %v", err)
-			return
-		}
-		fc, err := demowire.ParseParams(c.welcome.Game)
-		if err != nil {
-			c.t.Errorf("params: %v", err)
-			return
-		}
-		w, err := demowire.New(fc)
-		if err != nil || w.Schema.Hash() != c.welcome.SchemaHash {
-			c.t.Errorf("schema: %v", err)
-			return
-		}
-		c.codec = codec.NewCodec(w.Schema)
-	case protocol.MsgResult:
-		var r protocol.Result
-		if err := protocol.ParseResult(msg, &r); err != nil {
-			c.t.Errorf("result: %v", err)
-			return
-		}
-		c.results[r.Seq] = r
-	case protocol.MsgBye:
-		var y protocol.Bye
-		if err := protocol.ParseBye(msg, &y); err == nil {
-			c.bye = &y
-		}
-	}
-}
-
-func (c *rtcClient) snapshot(p []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.codec == nil {
-		return // before the Welcome: refused, never acknowledged
-	}
-	h, body, err := protocol.ParseSnapshotHead(p)
-	if err != nil {
-		c.t.Errorf("head: %v", err)
-		return
-	}
-	var base *codec.View
-	frame := h.Frame
-	if h.Form != protocol.Full {
-		b := c.ring.At(h.Seq - uint16(h.Back))
-		if b == nil {
-			return
-		}
-		base, frame = &b.v, b.frame+h.Frame
-	}
-	c.ring.Clear(h.Seq)
-	slot := c.ring.Slot(h.Seq)
-	if h.Form == protocol.Heartbeat {
-		slot.v.CopyFrom(base)
-	} else if err := c.codec.Decode(body, base, &slot.v); err != nil {
-		if errors.Is(err, codec.ErrChecksum) {
-			c.checksum++
-		}
-		return
-	}
-	slot.frame = frame
-	c.newest = c.ring.Set(h.Seq)
-	_ = c.un.Send(protocol.AppendAcks(nil, h.Seq))
-}
-
-func (c *rtcClient) ship() uint32 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if r, ok := c.results[0]; ok && r.Status == protocol.Applied {
-		return r.Value
-	}
-	return 0
-}
-
-func (c *rtcClient) act(kind uint16, args [4]int32) uint32 {
-	c.mu.Lock()
-	seq := c.nextSeq
-	c.nextSeq++
-	c.mu.Unlock()
-	if err := c.re.Send(protocol.AppendAction(nil, &protocol.Action{Seq: seq, Kind: kind, Args: args})); err != nil {
-		c.t.Fatal(err)
-	}
-	return seq
-}
-
 // A browser session end to end, on the same UDP port as native clients: the
-// page's wire over pion, through the bridge and an Inbox into the room. It
+// page's wire over pion (tools/client's WebRTC transport, the browser's
+// part), through the bridge and an Inbox into the room. It
 // proves itself, gets its ship, rebuilds its views (the codec checks every
 // checksum), acts and gets its results; the room sends it away with a Bye.
 func TestBrowserSessionThroughTheBridge(t *testing.T) {
@@ -218,49 +54,78 @@ func TestBrowserSessionThroughTheBridge(t *testing.T) {
 	srv := httptest.NewServer(br)
 	defer srv.Close()
 
-	c := dialRTC(t, srv.URL)
-	defer c.pc.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.ship() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no ship after 10 s: stats %+v", room.Stats())
-		}
-		time.Sleep(10 * time.Millisecond)
+	results := map[uint32]protocol.Result{}
+	cfg := flotilla.Config{OnResult: func(o flotilla.Outcome) { results[o.Action.Seq] = o.Result }}
+	c, err := flotilla.NewWebRTC(ctx, flotilla.WebRTCConfig{URL: srv.URL, Loopback: true}, cfg, time.Now())
+	if err != nil {
+		t.Fatal(err)
 	}
-	ship := c.ship()
-	thrust := c.act(fleet.KindThrust, [4]int32{100, 0, 0, int32(ship)})
-	join := c.act(fleet.KindJoin, [4]int32{-1, 0})
-	time.Sleep(time.Second)
+	defer c.Close(time.Now())
+	// poll runs the client until done says so or the deadline passes.
+	poll := func(d time.Duration, done func() bool) bool {
+		deadline := time.Now().Add(d)
+		for !done() {
+			now := time.Now()
+			if !now.Before(deadline) {
+				return false
+			}
+			next, err := c.Poll(now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if next.IsZero() || next.After(deadline) {
+				next = deadline
+			}
+			if err := c.Wait(earliest(next, now.Add(10*time.Millisecond))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return true
+	}
+	if !poll(10*time.Second, c.Ready) {
+		t.Fatalf("no ship after 10 s: %v, stats %+v", c.Err(), room.Stats())
+	}
+	ship := c.Ship()
+	thrust, err := c.Act(time.Now(), fleet.KindThrust, [4]int32{100, 0, 0, int32(ship)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	join, err := c.Act(time.Now(), fleet.KindJoin, [4]int32{-1, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll(time.Second, func() bool { return false })
 	st := room.Stats()
+	v, _, viewed := c.View() // valid until the next Poll
+	inView := viewed && v.Find(ship) >= 0
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	byeBy := time.Now().Add(5 * time.Second)
-	for {
-		c.mu.Lock()
-		got := c.bye != nil
-		c.mu.Unlock()
-		if got || time.Now().After(byeBy) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
+	poll(5*time.Second, func() bool { return c.Err() != nil })
+	if !errors.Is(c.Err(), flotilla.ErrSession) || c.Reason() != netcode.ReasonShutdown {
+		t.Errorf("end %v, reason %v, want a Bye with reason shutdown", c.Err(), c.Reason())
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.bye == nil || c.bye.Reason != uint8(netcode.ReasonShutdown) {
-		t.Errorf("bye %+v, want reason shutdown", c.bye)
+	cs := c.Stats()
+	if st.Clients != 1 || cs.ChecksumMismatch != 0 || cs.Snapshots == 0 || !inView {
+		t.Errorf("clients %d, checksum mismatches %d, snapshots %d, own ship in view: %v",
+			st.Clients, cs.ChecksumMismatch, cs.Snapshots, inView)
 	}
-	if st.Clients != 1 || c.checksum != 0 || c.newest == nil || c.newest.v.Find(ship) < 0 {
-		t.Errorf("clients %d, checksum mismatches %d, own ship in view: %v", st.Clients, c.checksum, c.newest != nil && c.newest.v.Find(ship) >= 0)
-	}
-	if r := c.results[thrust]; r.Status != protocol.Applied {
+	if r := results[thrust]; r.Status != protocol.Applied {
 		t.Errorf("thrust: %+v", r)
 	}
-	if r := c.results[join]; r.Status != protocol.Fizzled || r.Reason != protocol.ReasonReserved {
+	if r := results[join]; r.Status != protocol.Fizzled || r.Reason != protocol.ReasonReserved {
 		t.Errorf("a client's join: %+v", r)
 	}
 	if st.Deltas == 0 {
 		t.Errorf("no delta snapshot: %+v", st)
 	}
+}
+
+// earliest is the earlier of a and b, where zero means never.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }

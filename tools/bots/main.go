@@ -4,6 +4,11 @@
 //
 //	go run ./tools/bots -server 127.0.0.1:7777 -clients 200 -duration 30s -json
 //
+// With -transport webrtc the bots speak the browser's wire instead (pion
+// data channels through the server's browser bridge), signaling at -rtc:
+//
+//	go run ./tools/bots -transport webrtc -rtc http://127.0.0.1:8080/rtc -clients 50
+//
 // With -json it prints exactly one JSON object on stdout (botrun.Report
 // documents every key); without, a readable summary. Every flag has an
 // environment variable, FLOTILLA_BOTS_ and the flag's name in upper case
@@ -112,6 +117,7 @@ func parse(args []string, env func(string) (string, bool), stderr io.Writer) (op
 	var (
 		o                   options
 		server, bind, kind  string
+		transport, rtc      string
 		clients             int
 		seed                uint64
 		rateHz, bytesPerSec uint
@@ -123,7 +129,9 @@ func parse(args []string, env func(string) (string, bool), stderr io.Writer) (op
 		durations[name] = fs.Duration(name, value, usage)
 		positives = append(positives, name)
 	}
-	fs.StringVar(&server, "server", "127.0.0.1:7777", "the server's UDP address, host:port")
+	fs.StringVar(&transport, "transport", botrun.TransportUDP, "how the bots reach the server: udp (netcode) or webrtc (the browser's wire:\npion data channels through the server's browser bridge; needs -rtc)")
+	fs.StringVar(&rtc, "rtc", "", "with -transport webrtc: the server's signaling URL, where offers are POSTed\n(http://host:port/rtc on its HTTP listener)")
+	fs.StringVar(&server, "server", "127.0.0.1:7777", "the server's UDP address, host:port (-transport udp)")
 	fs.IntVar(&clients, "clients", 10, fmt.Sprintf("number of bots, 1..%d", botrun.MaxClients))
 	fs.DurationVar(&duration, "duration", 10*time.Second, "how long the bots act before they drain (0: until interrupted)")
 	fs.StringVar(&kind, "io", botrun.DefaultIO, "socket backend: "+strings.Join(udpio.Kinds(), ", "))
@@ -168,9 +176,12 @@ func parse(args []string, env func(string) (string, bool), stderr io.Writer) (op
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	addr, err := resolve(server)
-	if err != nil {
-		return o, fmt.Errorf("-server: %w", err)
+	var addr netip.AddrPort
+	var err error
+	if transport != botrun.TransportWebRTC {
+		if addr, err = resolve(server); err != nil {
+			return o, fmt.Errorf("-server: %w", err)
+		}
 	}
 	if rateHz > protocol.MaxRateHz {
 		return o, fmt.Errorf("-rate-hz %d over %d", rateHz, protocol.MaxRateHz)
@@ -185,6 +196,7 @@ func parse(args []string, env func(string) (string, bool), stderr io.Writer) (op
 		}
 	}
 	o.run = botrun.Config{
+		Transport: transport, RTC: rtc,
 		Server: addr, Clients: clients, Duration: duration, IO: kind, Seed: seed,
 		Rate:           protocol.Rate{Hz: uint32(rateHz), BytesPerSec: uint32(bytesPerSec)},
 		ActionInterval: *durations["action-interval"], ConnectTimeout: *durations["connect-timeout"],

@@ -66,6 +66,10 @@ func TestParseFlagsAndEnv(t *testing.T) {
 	if r.Rate != (protocol.Rate{Hz: 30, BytesPerSec: 12000}) || r.Server != netip.MustParseAddrPort("127.0.0.1:9000") || !o.json || o.strict {
 		t.Errorf("env: rate %+v, server %v, json %v, strict %v", r.Rate, r.Server, o.json, o.strict)
 	}
+	if o, err := parse([]string{"-transport", "webrtc", "-rtc", "http://127.0.0.1:8080/rtc"}, noEnv, io.Discard); err != nil ||
+		o.run.Transport != "webrtc" || o.run.RTC != "http://127.0.0.1:8080/rtc" {
+		t.Errorf("webrtc: %+v, %v", o.run, err)
+	}
 	if o, err := parse([]string{"-server", "localhost:7000"}, noEnv, io.Discard); err != nil || o.run.Server.Port() != 7000 || !o.run.Server.Addr().IsLoopback() {
 		t.Errorf("host name: %v, %v", o.run.Server, err)
 	}
@@ -85,6 +89,8 @@ func TestParseRejects(t *testing.T) {
 		"grace 0":          {"-grace", "0"},
 		"grace over limit": {"-grace", "20s"},
 		"bind":             {"-bind", "nowhere"},
+		"transport":        {"-transport", "tcp"},
+		"webrtc, no -rtc":  {"-transport", "webrtc"},
 		"unknown flag":     {"-bogus"},
 		"argument":         {"extra"},
 	} {
@@ -105,7 +111,7 @@ func TestHelp(t *testing.T) {
 	if _, err := parse([]string{"--help"}, noEnv, &out); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("--help: %v", err)
 	}
-	for _, name := range []string{"server", "clients", "duration", "io", "bind", "seed", "rate-hz", "bytes-per-sec",
+	for _, name := range []string{"transport", "rtc", "server", "clients", "duration", "io", "bind", "seed", "rate-hz", "bytes-per-sec",
 		"action-interval", "connect-timeout", "ramp", "grace", "drain-limit", "json", "strict", "live"} {
 		if !strings.Contains(out.String(), "  -"+name+" ") && !strings.Contains(out.String(), "  -"+name+"\n") {
 			t.Errorf("help does not document -%s", name)

@@ -49,7 +49,7 @@ func (c *Client) Act(now time.Time, kind uint16, args [4]int32) (uint32, error) 
 		return 0, fmt.Errorf("%w: %d waiting, action %d among them", ErrBacklog, a.inFlight, f.action.Seq)
 	}
 	act := protocol.Action{Seq: a.next, Kind: kind, Args: args}
-	if err := c.nc.SendReliable(protocol.AppendAction(c.buf[:0], &act)); err != nil {
+	if err := c.tr.SendReliable(protocol.AppendAction(c.buf[:0], &act)); err != nil {
 		return 0, fmt.Errorf("client: action %d: %w", act.Seq, err)
 	}
 	*f = flight{used: true, action: act, sent: now}

@@ -38,7 +38,9 @@ var (
 type Config struct {
 	// Server is the server's address. Required.
 	Server netip.AddrPort
-	// Net tunes the transport. New sets its Server and Handler.
+	// Net tunes the netcode transport. New sets its Server and Handler.
+	// Over WebRTC only SendQueue counts: it bounds the reliable messages
+	// sent and not yet acknowledged.
 	Net netcode.ClientConfig
 	// Rate, when not zero, is sent once right after the Welcome: the
 	// snapshot rate and byte budget this client asks for (zero fields: the
@@ -96,8 +98,9 @@ type SnapshotInfo struct {
 	// Frame is the snapshot's frame when the client could tell it (accepted,
 	// or refused for a checksum mismatch); zero otherwise.
 	Frame uint32
-	// Bytes is the datagram's UDP payload size: DatagramOverhead plus the
-	// snapshot payload.
+	// Bytes is the datagram's UDP payload size: the snapshot payload plus
+	// what the transport adds, DatagramOverhead over netcode,
+	// bridge.Overhead (DTLS and SCTP) over WebRTC.
 	Bytes   int
 	Refusal Refusal // Accepted, or why it was refused
 }
@@ -106,8 +109,11 @@ type SnapshotInfo struct {
 // goroutine rules.
 type Client struct {
 	cfg Config
-	nc  *netcode.Client
+	tr  transport
 	now time.Time // the now of the running or last Poll
+	// overhead is what the transport adds to a snapshot payload on the
+	// wire (SnapshotInfo.Bytes).
+	overhead int
 
 	welcome protocol.Welcome
 	wire    *demowire.Wire
@@ -132,17 +138,42 @@ func New(conn batch.Conn, cfg Config, now time.Time) (*Client, error) {
 	if !cfg.Server.IsValid() {
 		return nil, errors.New("client: Config.Server is required")
 	}
+	c, err := newClient(cfg, now)
+	if err != nil {
+		return nil, err
+	}
+	c.overhead = DatagramOverhead
+	nc := c.cfg.Net
+	nc.Server, nc.Handler = cfg.Server, (*handler)(c)
+	n, err := netcode.NewClient(conn, nc, now)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	if err := n.Connect(now); err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	c.tr = n
+	return c, nil
+}
+
+// sendQueue is the bound on reliable messages queued or unacknowledged:
+// Net.SendQueue, or netcode's default.
+func sendQueue(cfg *Config) int {
+	if cfg.Net.SendQueue == 0 {
+		return defaultSendQueue
+	}
+	return cfg.Net.SendQueue
+}
+
+// newClient validates cfg and returns a Client with no transport yet.
+func newClient(cfg Config, now time.Time) (*Client, error) {
 	if cfg.Rate.Hz > protocol.MaxRateHz {
 		return nil, fmt.Errorf("client: rate %d Hz over %d", cfg.Rate.Hz, protocol.MaxRateHz)
 	}
 	if cfg.MaxInFlight == 0 {
 		cfg.MaxInFlight = DefaultMaxInFlight
 	}
-	queue := cfg.Net.SendQueue
-	if queue == 0 {
-		queue = defaultSendQueue
-	}
-	if cfg.MaxInFlight < 1 || cfg.MaxInFlight > queue/2 {
+	if queue := sendQueue(&cfg); cfg.MaxInFlight < 1 || cfg.MaxInFlight > queue/2 {
 		return nil, fmt.Errorf("client: max in flight %d outside [1, %d] (half the send queue)", cfg.MaxInFlight, queue/2)
 	}
 	if cfg.ViewCapacity == 0 {
@@ -160,15 +191,6 @@ func New(conn batch.Conn, cfg Config, now time.Time) (*Client, error) {
 	c := &Client{cfg: cfg, now: now}
 	c.hist.init(cfg.ViewCapacity)
 	c.actions.init(cfg.MaxInFlight)
-	nc := cfg.Net
-	nc.Server, nc.Handler = cfg.Server, (*handler)(c)
-	var err error
-	if c.nc, err = netcode.NewClient(conn, nc, now); err != nil {
-		return nil, fmt.Errorf("client: %w", err)
-	}
-	if err := c.nc.Connect(now); err != nil {
-		return nil, fmt.Errorf("client: %w", err)
-	}
 	return c, nil
 }
 
@@ -180,15 +202,15 @@ func (c *Client) Poll(now time.Time) (time.Time, error) {
 	// Before the transport runs, so that a permanent-desync report goes out
 	// in this Poll.
 	c.checkPermanent(now)
-	next, err := c.nc.Poll(now)
-	switch st := c.nc.State(); st {
+	next, err := c.tr.Poll(now)
+	switch st := c.tr.State(); st {
 	case netcode.StateConnected:
-		c.pending = c.nc.Pending()
+		c.pending = c.tr.Pending()
 		if c.closing {
-			c.nc.Close(now)
+			c.tr.Close(now)
 		}
 	case netcode.StateRefused, netcode.StateHandshakeTimedOut:
-		c.fail(fmt.Errorf("%w: %v: %v", ErrSession, st, c.nc.Reason()))
+		c.fail(fmt.Errorf("%w: %v: %v", ErrSession, st, c.tr.Reason()))
 	}
 	if due, ok := c.desyncDue(); ok && (next.IsZero() || due.Before(next)) {
 		next = due
@@ -196,20 +218,21 @@ func (c *Client) Poll(now time.Time) (time.Time, error) {
 	return next, err
 }
 
-// Wait blocks until datagrams arrive, Wake is called, or the deadline
-// passes (zero: no limit). The next Poll processes what arrived.
-func (c *Client) Wait(deadline time.Time) error { return c.nc.Wait(deadline) }
+// Wait blocks until datagrams arrive (over WebRTC: until pion queues an
+// event), Wake is called, or the deadline passes (zero: no limit). The
+// next Poll processes what arrived.
+func (c *Client) Wait(deadline time.Time) error { return c.tr.Wait(deadline) }
 
 // Wake makes a Wait return at once. Safe from any goroutine.
-func (c *Client) Wake() { c.nc.Wake() }
+func (c *Client) Wake() { c.tr.Wake() }
 
 // Close ends the session, telling the server, and writes the disconnect
 // now. Callbacks no longer run. It does not close the batch.Conn.
 func (c *Client) Close(now time.Time) {
-	if c.nc.State() == netcode.StateConnected {
-		c.pending = c.nc.Pending()
+	if c.tr.State() == netcode.StateConnected {
+		c.pending = c.tr.Pending()
 	}
-	c.nc.Close(now)
+	c.tr.Close(now)
 	c.fail(fmt.Errorf("%w: closed", ErrSession))
 }
 
@@ -230,7 +253,12 @@ func (c *Client) fail(err error) {
 
 // State is the transport's connection state. Safe from any goroutine (the
 // value may be stale).
-func (c *Client) State() netcode.State { return c.nc.State() }
+func (c *Client) State() netcode.State { return c.tr.State() }
+
+// Reason says why the transport's session was refused, timed out or
+// ended (the server's reason: a disconnect's over netcode, a Bye's over
+// WebRTC); netcode.ReasonNone while it is live.
+func (c *Client) Reason() netcode.Reason { return c.tr.Reason() }
 
 // Welcome is the server's Welcome; zero before it came.
 func (c *Client) Welcome() protocol.Welcome { return c.welcome }
@@ -261,8 +289,8 @@ func (c *Client) InFlight() int { return c.actions.inFlight }
 // rate request) are queued or not yet acknowledged by the server. After the
 // session ended it is the count as of the last Poll while it was live.
 func (c *Client) Pending() int {
-	if c.nc.State() == netcode.StateConnected {
-		return c.nc.Pending()
+	if c.tr.State() == netcode.StateConnected {
+		return c.tr.Pending()
 	}
 	return c.pending
 }
@@ -271,10 +299,10 @@ func (c *Client) Pending() int {
 func (c *Client) Stats() Stats { return c.st.snapshot() }
 
 // Transport returns the transport's counters. Safe from any goroutine.
-func (c *Client) Transport() netcode.Stats { return c.nc.Stats() }
+func (c *Client) Transport() netcode.Stats { return c.tr.Stats() }
 
 // LocalAddr is the client's own address.
-func (c *Client) LocalAddr() netip.AddrPort { return c.nc.LocalAddr() }
+func (c *Client) LocalAddr() netip.AddrPort { return c.tr.LocalAddr() }
 
 // handler is the Client as the transport's netcode.Handler: its methods
 // run inside Poll.
@@ -289,7 +317,8 @@ func (h *handler) Disconnected(_ netcode.SessionID, reason netcode.Reason) {
 func (h *handler) Reliable(_ netcode.SessionID, msg []byte) { (*Client)(h).reliable(msg) }
 
 func (h *handler) Unreliable(_ netcode.SessionID, _ uint16, payload []byte) bool {
-	return (*Client)(h).receive(payload)
+	_, ok := (*Client)(h).receive(payload)
+	return ok
 }
 
 func (h *handler) Acked(netcode.SessionID, uint16) {}
@@ -343,7 +372,7 @@ func (c *Client) takeWelcome(msg []byte) {
 	c.welcome, c.wire, c.codec = w, wire, codec.NewCodec(wire.Schema)
 	if c.cfg.Rate != (protocol.Rate{}) {
 		// A failure here means the session is already over; Err says so.
-		_ = c.nc.SendReliable(protocol.AppendRate(c.buf[:0], &c.cfg.Rate))
+		_ = c.tr.SendReliable(protocol.AppendRate(c.buf[:0], &c.cfg.Rate))
 	}
 }
 

@@ -1,8 +1,30 @@
 // Package client is Flotilla's native client library: one session to one
-// game server, on top of netcode's client. It speaks the session protocol of
-// protocol: it takes the Welcome, learns its ship from the join
-// Result, sends actions and matches their Results, and rebuilds the world
-// view from the snapshot stream.
+// game server. It speaks the session protocol of protocol: it takes the
+// Welcome, learns its ship from the join Result, sends actions and matches
+// their Results, and rebuilds the world view from the snapshot stream.
+//
+// # Transports
+//
+// New runs the session over netcode's client (UDP, STANDARD.md section 3).
+// NewWebRTC runs it over the browser's wire (section 5): a pion
+// PeerConnection whose offer is POSTed to the server's /rtc URL, with the
+// two pre-negotiated channels of the browser bridge. Snapshots are
+// acknowledged there by sending their sequences (protocol.AppendAcks) on
+// the unreliable channel, the accepted snapshots of one Poll in one
+// message; a Bye from the server ends the session with its reason
+// (Client.Reason). Everything above the transport (views, history,
+// desync reports, actions) is the same code.
+//
+// pion calls back on its own goroutines. Its callbacks only push events
+// into a bounded queue (WebRTCConfig.Queue) and wake Wait; Poll takes them
+// on the Client's goroutine. A snapshot that finds the queue full is
+// dropped and counted (Stats.QueueDrops), like a lost datagram; any other
+// event that finds it full ends the session, since a reliable message must
+// not be lost. pion's read loop allocates a new slice for every message
+// received; the client hands that slice over as is and copies nothing
+// more, so the WebRTC receive path costs that one allocation a message
+// (and pion's own per-send allocations), where the netcode path
+// allocates nothing.
 //
 // # Snapshots
 //
@@ -32,5 +54,5 @@
 // A Client is owned by one goroutine, the one that calls Poll and Wait (its
 // loop); every method is for that goroutine unless its comment says
 // otherwise. Callbacks run on it, inside Poll. Stats, Transport, State and
-// Wake are safe from any goroutine.
+// Wake are safe from any goroutine, over either transport.
 package client

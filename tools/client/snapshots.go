@@ -47,10 +47,10 @@ type episode struct {
 }
 
 // receive handles one snapshot payload and reports whether the client
-// accepted it (and so acknowledges it). The snapshot's own sequence is in
-// its head; the transport's is not used.
-func (c *Client) receive(p []byte) bool {
-	info := SnapshotInfo{Bytes: DatagramOverhead + len(p)}
+// accepted it (and so acknowledges it), and its sequence. The snapshot's own
+// sequence is in its head; the transport's is not used.
+func (c *Client) receive(p []byte) (seq uint16, ok bool) {
+	info := SnapshotInfo{Bytes: c.overhead + len(p)}
 	c.st.snapshotDatagrams.Add(1)
 	c.st.snapshotBytes.Add(uint64(info.Bytes))
 	info.Refusal = c.decode(p, &info)
@@ -60,7 +60,7 @@ func (c *Client) receive(p []byte) bool {
 	if c.cfg.OnSnapshot != nil {
 		c.cfg.OnSnapshot(info)
 	}
-	return info.Refusal == Accepted
+	return info.Seq, info.Refusal == Accepted
 }
 
 // decode rebuilds the view of the snapshot into its ring slot, or says why
@@ -167,7 +167,7 @@ func (c *Client) desyncDue() (time.Time, bool) {
 func (c *Client) reportDesync(seq uint16, frame uint32, permanent bool) {
 	d := protocol.Desync{Seq: seq, Frame: frame, Permanent: permanent}
 	// A failure means the session is over; Err says so.
-	if c.nc.SendReliable(protocol.AppendDesync(c.buf[:0], &d)) == nil {
+	if c.tr.SendReliable(protocol.AppendDesync(c.buf[:0], &d)) == nil {
 		c.st.desyncReports.Add(1)
 	}
 }

@@ -61,8 +61,8 @@ type Stats struct {
 	// sent (at most two per episode).
 	DesyncEpisodes, DesyncPermanent, DesyncReports uint64
 	// SnapshotDatagrams and SnapshotBytes count every snapshot datagram
-	// received, accepted or refused; bytes are UDP payload bytes
-	// (DatagramOverhead + the snapshot payload).
+	// received, accepted or refused; bytes are UDP payload bytes (the
+	// snapshot payload and the transport's overhead, as SnapshotInfo.Bytes).
 	SnapshotDatagrams, SnapshotBytes uint64
 	// ActionsSent counts actions queued by Act; ActionsApplied and
 	// ActionsFizzled their results. InFlight is how many await a result.
@@ -77,9 +77,14 @@ type Stats struct {
 	// to parse, came twice (a second Welcome) or have a type a client never
 	// receives.
 	UnknownResults, BadMessages uint64
+	// QueueDrops counts snapshot messages dropped because the queue from
+	// pion's goroutines to Poll was full (WebRTC only; always 0 over
+	// netcode).
+	QueueDrops uint64
 }
 
-// counters are the live Stats, written by the owner goroutine only.
+// counters are the live Stats, written by the owner goroutine only (but
+// queueDrops).
 type counters struct {
 	snapshots, full, delta, heartbeat                   atomic.Uint64
 	refused                                             [numRefusals]atomic.Uint64
@@ -88,6 +93,7 @@ type counters struct {
 	actionsSent, actionsApplied, actionsFizzled         atomic.Uint64
 	inFlight                                            atomic.Int64
 	effects, effectsDropped, unknownResults, badMessage atomic.Uint64
+	queueDrops                                          atomic.Uint64 // written by pion's goroutines
 }
 
 func (c *counters) snapshot() Stats {
@@ -113,6 +119,7 @@ func (c *counters) snapshot() Stats {
 		EffectsDropped:    c.effectsDropped.Load(),
 		UnknownResults:    c.unknownResults.Load(),
 		BadMessages:       c.badMessage.Load(),
+		QueueDrops:        c.queueDrops.Load(),
 	}
 	s.Refused = s.Early + s.Malformed + s.MissingBaseline + s.ChecksumMismatch
 	return s

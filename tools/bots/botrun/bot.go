@@ -2,10 +2,12 @@ package botrun
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/netip"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -74,24 +76,12 @@ func (b *bot) run(ctx context.Context) {
 		b.err = fmt.Errorf("bot %d: before its start: %w", b.i, ctx.Err())
 		return
 	}
-	conn, err := b.listen()
-	if err != nil {
-		b.err = fmt.Errorf("bot %d: socket: %w", b.i, err)
-		return
-	}
-	defer conn.Close()
-	c, err := client.New(conn, client.Config{
-		Server:     cfg.Server,
-		Net:        cfg.Net,
-		Rate:       cfg.Rate,
-		OnSnapshot: b.onSnapshot,
-		OnResult:   b.onResult,
-		OnEffect:   b.onEffect,
-	}, time.Now())
+	c, closeConn, err := b.dial(ctx)
 	if err != nil {
 		b.err = fmt.Errorf("bot %d: %w", b.i, err)
 		return
 	}
+	defer closeConn()
 	b.client.Store(c)
 	stop := context.AfterFunc(ctx, c.Wake)
 	defer stop()
@@ -102,6 +92,75 @@ func (b *bot) run(ctx context.Context) {
 	}
 	b.final, b.pending = c.Stats(), c.Pending()
 	c.Close(time.Now())
+}
+
+// config is the client configuration of every bot.
+func (b *bot) config() client.Config {
+	cfg := &b.r.cfg
+	return client.Config{
+		Server:     cfg.Server,
+		Net:        cfg.Net,
+		Rate:       cfg.Rate,
+		OnSnapshot: b.onSnapshot,
+		OnResult:   b.onResult,
+		OnEffect:   b.onEffect,
+	}
+}
+
+// dial starts the bot's session over the run's transport; closeConn
+// releases the socket once the client is closed.
+func (b *bot) dial(ctx context.Context) (c *client.Client, closeConn func(), err error) {
+	if b.r.cfg.Transport == TransportWebRTC {
+		c, err = b.dialWebRTC(ctx)
+		return c, func() {}, err
+	}
+	conn, err := b.listen()
+	if err != nil {
+		return nil, nil, fmt.Errorf("socket: %w", err)
+	}
+	if c, err = client.New(conn, b.config(), time.Now()); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return c, func() { conn.Close() }, nil
+}
+
+// dialWebRTC signals, offering again after a pause while the server
+// answers that it is busy (429, 503: its bound on offers and peers
+// connecting per address is there against floods, and a crowd of bots on
+// one address is one), within ConnectTimeout.
+func (b *bot) dialWebRTC(ctx context.Context) (*client.Client, error) {
+	cfg := &b.r.cfg
+	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	rtc := client.WebRTCConfig{URL: cfg.RTC, Loopback: loopbackURL(cfg.RTC)}
+	pause := 100 * time.Millisecond
+	for {
+		c, err := client.NewWebRTC(ctx, rtc, b.config(), time.Now())
+		var se *client.SignalingError
+		if err == nil || !errors.As(err, &se) || !se.Temporary() {
+			return c, err
+		}
+		// Jittered, so that bots refused together do not come back together.
+		if !b.sleep(ctx, time.Now().Add(pause+time.Duration(b.rng.Int64N(int64(pause))))) {
+			return nil, fmt.Errorf("%w (%w)", err, ctx.Err())
+		}
+		pause = min(2*pause, time.Second)
+	}
+}
+
+// loopbackURL reports whether url names a loopback host: the bots then
+// gather loopback candidates too.
+func loopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(u.Hostname())
+	return err == nil && a.IsLoopback()
 }
 
 // socketBuffer is what a bot asks of the kernel for each direction: a

@@ -244,6 +244,13 @@ func TestConfigValidate(t *testing.T) {
 	if good.Bind != netip.MustParseAddr("127.0.0.1") || good.IO != botrun.DefaultIO {
 		t.Errorf("defaults: bind %v, io %q", good.Bind, good.IO)
 	}
+	if good.Transport != botrun.TransportUDP {
+		t.Errorf("default transport %q", good.Transport)
+	}
+	rtc := botrun.Config{Transport: botrun.TransportWebRTC, RTC: "http://127.0.0.1:8080/rtc", Clients: 1}.WithDefaults()
+	if err := rtc.Validate(); err != nil {
+		t.Errorf("webrtc without a server address: %v", err)
+	}
 	if c := (botrun.Config{Server: netip.MustParseAddrPort("10.1.2.3:9")}).WithDefaults(); c.Bind != netip.IPv4Unspecified() {
 		t.Errorf("bind for a remote server: %v", c.Bind)
 	}
@@ -265,6 +272,9 @@ func TestConfigValidate(t *testing.T) {
 		"grace":         func(c *botrun.Config) { c.Grace = -1 },
 		"grace > limit": func(c *botrun.Config) { c.Grace = c.DrainLimit + 1 },
 		"ramp":          func(c *botrun.Config) { c.Ramp = -1 },
+		"transport":     func(c *botrun.Config) { c.Transport = "quic" },
+		"no rtc url":    func(c *botrun.Config) { c.Transport = botrun.TransportWebRTC },
+		"rtc url":       func(c *botrun.Config) { c.Transport, c.RTC = botrun.TransportWebRTC, "127.0.0.1:8080/rtc" },
 	} {
 		c := good
 		mut(&c)

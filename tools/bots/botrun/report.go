@@ -16,15 +16,17 @@ import (
 //   - Snapshots: snapshots accepted, over all bots.
 //   - BytesPerClientTickP50/P99: over every snapshot datagram any bot
 //     received (accepted or refused), its UDP payload size: netcode's
-//     16-byte unreliable header plus the snapshot payload. Exact (bytes).
+//     16-byte unreliable header plus the snapshot payload (over WebRTC,
+//     the bridge's 65 bytes of DTLS and SCTP instead). Exact (bytes).
 //   - ChecksumMismatch: snapshots refused because the rebuilt view did not
 //     match the server's checksum (each one, repaired or not).
 //     DesyncPermanent: desync episodes not repaired by an accepted snapshot
 //     within the client's 1 s window (once per episode).
 //   - ActionsLost: for each bot at the end of its drain, sent − applied −
 //     fizzled − its reliable segments still unacknowledged (Pending: each
-//     action is one KCP segment), summed (never below zero per bot): actions
-//     the server's reliable channel took and never answered.
+//     action is one KCP segment, over WebRTC one SCTP message), summed
+//     (never below zero per bot): actions the server's reliable channel
+//     took and never answered.
 //   - ActionToEffectMsP99: over applied actions, the time from Act to the
 //     later of the result's arrival and the arrival of the first accepted
 //     snapshot at or past the result's frame; at most 3% above the exact

@@ -1,5 +1,6 @@
 // Package botrun runs many virtual players against a Flotilla server in one
-// process: each bot is one client.Client on its own UDP socket, driven by
+// process: each bot is one client.Client on its own UDP socket (or, with
+// TransportWebRTC, its own pion PeerConnection, the page's wire), driven by
 // its own goroutine, steering and firing like a player from what its own
 // view shows. The bots command (tools/bots) wraps it; the server binary
 // uses it to spawn in-process bots; tests run it over netsim.
@@ -18,6 +19,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -31,7 +33,15 @@ import (
 
 // Config configures a run.
 type Config struct {
-	// Server is the server's address. Required. An unspecified address
+	// Transport is how the bots reach the server: TransportUDP (netcode,
+	// the default) or TransportWebRTC (the page's wire through the
+	// server's browser bridge, STANDARD.md section 5).
+	Transport string
+	// RTC is the server's WebRTC signaling URL (its POST /rtc endpoint,
+	// http://host:port/rtc). Required with TransportWebRTC.
+	RTC string
+	// Server is the server's UDP address. Required with TransportUDP (the
+	// default); not used with TransportWebRTC. An unspecified address
 	// (0.0.0.0:port, [::]:port, what a server listening on every interface
 	// reports) means the loopback address of its family.
 	Server netip.AddrPort
@@ -70,6 +80,12 @@ type Config struct {
 	Net netcode.ClientConfig
 }
 
+// Transports of Config.Transport.
+const (
+	TransportUDP    = "udp"
+	TransportWebRTC = "webrtc"
+)
+
 // MaxClients bounds Config.Clients.
 const MaxClients = 100000
 
@@ -86,6 +102,9 @@ const (
 func (c Config) WithDefaults() Config {
 	if c.IO == "" {
 		c.IO = DefaultIO
+	}
+	if c.Transport == "" {
+		c.Transport = TransportUDP
 	}
 	if a := c.Server.Addr().Unmap(); a.IsUnspecified() {
 		// The server answers from a real address, and a client takes only
@@ -127,8 +146,16 @@ func (c Config) WithDefaults() Config {
 // Validate reports the first invalid field of a config with defaults set.
 func (c Config) Validate() error {
 	switch {
-	case !c.Server.IsValid() || c.Server.Port() == 0:
+	case c.Transport != TransportUDP && c.Transport != TransportWebRTC:
+		return fmt.Errorf("botrun: transport %q is neither %q nor %q", c.Transport, TransportUDP, TransportWebRTC)
+	case c.Transport == TransportUDP && (!c.Server.IsValid() || c.Server.Port() == 0):
 		return errors.New("botrun: a server address with a port is required")
+	case c.Transport == TransportWebRTC:
+		if u, err := url.Parse(c.RTC); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("botrun: the signaling URL %q is not an http or https URL", c.RTC)
+		}
+	}
+	switch {
 	case c.Clients < 1 || c.Clients > MaxClients:
 		return fmt.Errorf("botrun: clients %d outside [1, %d]", c.Clients, MaxClients)
 	case c.Duration < 0:
