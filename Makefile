@@ -20,18 +20,21 @@ FUZZ_TARGETS := \
 	./netcode/udpio:FuzzProcDrops \
 	./tools/abuse/halfopen:FuzzReceive
 
-.PHONY: help test vet jstest bench fuzz run perf simcheck capture abuse
+.PHONY: help test vet jstest browsertest bench fuzz run perf simcheck capture abuse
 
 help:
-	@echo "make test       vet, format check, every test, and the race detector on server, netcode, the client library and the protocol (what CI runs)"
+	@echo "make test       vet, format check, every test, the race detector on server, netcode, the client library and the protocol, and the page in Chromium (what CI runs)"
 	@echo "make jstest     the JavaScript client library's tests under node --test (part of make test)"
+	@echo "make browsertest the page in headless Chromium against a server with 30 bots, about 35 s (part of make test;"
+	@echo "                needs /usr/bin/chromium; installs playwright-core under browser-bridge/web/test; screenshot in test-artifacts/)"
 	@echo "make bench      benchmarks with allocation counts; the room's tick with 1,000 and 5,000 clients"
 	@echo "make fuzz       each fuzz target for FUZZTIME (default $(FUZZTIME))"
 	@echo "make simcheck   the determinism check: hash lines of a 20000-frame combat100 run"
 	@echo "make perf       the payload harness: bit-packed vs FlatBuffers, protobuf, JSON+zstd, naive (ARGS='-json')"
 	@echo "make capture    server + bots on loopback under tcpdump, then pcapbw's report (needs root; BOTS=, DURATION=)"
 	@echo "make abuse      bots alone, then beside half-open sessions that reconnect, each on a fresh server: RSS, tick, action p99 (BOTS=, SESSIONS=, DURATION=, SOURCE_IPS=)"
-	@echo "make run        the server with the demo game and 200 in-process bots, a summary line a second (ARGS='-duration 10s')"
+	@echo "make run        the server with the demo game and 200 in-process bots, a summary line a second, and the"
+	@echo "                browser page at http://127.0.0.1:7778/ (ARGS='-duration 10s')"
 
 # The race detector runs over the packages that claim goroutine safety
 # (-short skips their 10 s end-to-end runs, which run without it above).
@@ -40,6 +43,7 @@ RACE_PKGS := ./server/... ./netcode/... ./tools/client/... ./protocol/...
 test: vet jstest
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race -short $(RACE_PKGS)
+	$(MAKE) browsertest
 
 # The JavaScript client library's tests (golden vectors, the Go<->JS
 # differential test, which runs browser-bridge/js/testdata/gen with go run).
@@ -47,6 +51,14 @@ test: vet jstest
 jstest:
 	$(GO) vet ./browser-bridge/js/testdata/gen
 	node --test browser-bridge/js/test/*.test.js
+
+# The page in a real Chromium (browser-bridge/web/test/page.test.js):
+# Debian's chromium driven by playwright-core, pinned in package-lock.json
+# and installed here (no browser is downloaded).
+browsertest:
+	@test -d browser-bridge/web/test/node_modules/playwright-core || \
+		(cd browser-bridge/web/test && npm ci --no-audit --no-fund)
+	node --test browser-bridge/web/test/page.test.js
 
 vet:
 	$(GO) vet ./...
@@ -71,7 +83,7 @@ simcheck:
 	$(GO) run ./tools/simcheck -scenario combat100 -seed 7 -frames 20000 $(ARGS)
 
 run:
-	$(GO) run ./server/cmd/flotilla -bots 200 -summary 1s $(ARGS)
+	$(GO) run ./server/cmd/flotilla -bots 200 -summary 1s -http 127.0.0.1:7778 $(ARGS)
 
 perf:
 	$(GO) run ./perf/cmd/payloads $(ARGS)

@@ -14,3 +14,7 @@ export {
   parseSnapshotHead, FORM_FULL, FORM_DELTA, FORM_HEARTBEAT, HISTORY, MAX_BACK, MAX_FRAME_ADVANCE,
 } from './head.js';
 export { SnapshotHistory } from './history.js';
+export {
+  encodeAction, encodeRate, encodeDesync, encodeAcks, parseServerMessage, REASON_NAMES,
+  MSG_ACTION, MSG_DESYNC, MSG_RATE, MSG_WELCOME, MSG_RESULT, MSG_BYE, APPLIED, FIZZLED, MAX_RATE_HZ, MAX_ACKS,
+} from './session.js';

@@ -142,8 +142,16 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 			return exitFail
 		}
 		defer br.Close()
+		// The same listener serves the page, its modules and the schema
+		// it decodes with (also on the admin listener).
 		mux := http.NewServeMux()
 		mux.Handle("POST /rtc", br)
+		schema := game.Schema().DescJSON()
+		mux.HandleFunc("GET /schema", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(schema)
+		})
+		mux.Handle("/", bridge.Page())
 		if rtcHTTP, err = ops.Listen(o.http, mux, log); err != nil {
 			log.Error("cannot listen for browsers", "http", o.http, "err", err)
 			return exitFail
@@ -154,7 +162,7 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 			rtcHTTP.Shutdown(sctx)
 		}()
 		transports = append(transports, rtc.Transport())
-		log.Info("browsers: POST a WebRTC offer", "url", "http://"+rtcHTTP.Addr().String()+"/rtc")
+		log.Info("browsers: open the page", "url", "http://"+rtcHTTP.Addr().String()+"/")
 	}
 	room, err := server.New(cfg.Config, game, log, transports...)
 	if err != nil {

@@ -88,7 +88,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 
 	def("listen", "ADDR", "UDP address clients connect to, ip:port (an empty ip is 0.0.0.0)", (*addrPortValue)(&o.listen))
 	def("admin", "ADDR", "HTTP address of /metrics, /healthz and /budget, host:port; empty disables", (*hostPortValue)(&o.admin))
-	def("http", "ADDR", "public HTTP address for browsers, host:port: POST /rtc takes a WebRTC offer\n(browsers then share the UDP port of -listen); empty disables", (*hostPortValue)(&o.http))
+	def("http", "ADDR", "public HTTP address for browsers, host:port: / is the page, POST /rtc takes\na WebRTC offer, GET /schema is the schema (browsers then share the UDP port\nof -listen); empty disables", (*hostPortValue)(&o.http))
 	def("public-ip", "IPS", "addresses, comma-separated, that browsers' WebRTC candidates advertise\ninstead of the server's own (behind NAT or in a container)", &o.publicIPs)
 	def("io", "KIND", "UDP backend: "+strings.Join(udpio.Kinds(), ", "), &choiceValue{&o.io, udpio.Kinds()})
 	def("duration", "D", "stop after this long; 0 runs until SIGINT or SIGTERM", &durationValue{&o.duration, false})
