@@ -14,6 +14,8 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/flotilla/flotilla/netcode/batch"
 )
 
 // Data channel ids, pre-negotiated: the browser creates the same two with
@@ -99,8 +101,8 @@ type Bridge struct {
 	mu         sync.Mutex
 	peers      map[*Peer]struct{}
 	connecting int
-	perAddr    map[netip.Addr]int     // connecting peers by addrKey
-	buckets    map[netip.Addr]*bucket // offer rate by addrKey
+	perAddr    map[netip.Addr]int     // connecting peers by batch.AddrKey
+	buckets    map[netip.Addr]*bucket // offer rate by batch.AddrKey
 	done       bool
 
 	flushing sync.WaitGroup // peers closing once their last messages left
@@ -116,18 +118,6 @@ type bucket struct {
 // maxBuckets bounds the addresses whose offer rate is remembered; past
 // it, full buckets are forgotten.
 const maxBuckets = 4096
-
-// addrKey is what per-address bounds count under: an IPv4 address, or an
-// IPv6 address's /64.
-func addrKey(ip netip.Addr) netip.Addr {
-	ip = ip.Unmap()
-	if ip.Is6() {
-		if p, err := ip.Prefix(64); err == nil {
-			return p.Addr()
-		}
-	}
-	return ip
-}
 
 // New starts a bridge whose peers use conn (Demux.PacketConn) for all
 // their traffic.
@@ -198,7 +188,7 @@ func (b *Bridge) Peers() int {
 // signaling request's address, kept until ICE names the peer's own; the
 // per-address bounds count under it.
 func (b *Bridge) Offer(sdp string, from netip.AddrPort) (string, error) {
-	key := addrKey(from.Addr())
+	key := batch.AddrKey(from.Addr())
 	b.mu.Lock()
 	switch {
 	case b.done || len(b.peers) >= b.cfg.MaxPeers || b.connecting >= b.cfg.MaxConnecting:

@@ -17,7 +17,7 @@ import (
 // while Open runs is reported (Closed) once Open has returned true.
 type Peer struct {
 	b     *Bridge
-	key   netip.Addr // the signaling address's key (addrKey) while connecting
+	key   netip.Addr // the signaling address's key (batch.AddrKey) while connecting
 	un    *webrtc.DataChannel
 	re    *webrtc.DataChannel
 	ready chan struct{} // closed once Open returned, or the peer closed

@@ -247,21 +247,6 @@ func TestStallWhileClientsComeAndGo(t *testing.T) {
 	})
 }
 
-func TestAddrKey(t *testing.T) {
-	for in, want := range map[string]string{
-		"192.0.2.7":                "192.0.2.7",
-		"::ffff:192.0.2.7":         "192.0.2.7",
-		"2001:db8:1:2:3:4:5:6":     "2001:db8:1:2::",
-		"2001:db8:1:2:ffff::1":     "2001:db8:1:2::",
-		"2001:db8:1:3::1":          "2001:db8:1:3::",
-		"fe80::1234:5678:9abc:def": "fe80::",
-	} {
-		if got := addrKey(netip.MustParseAddr(in)); got != netip.MustParseAddr(want) {
-			t.Errorf("addrKey(%s) = %s, want %s", in, got, want)
-		}
-	}
-}
-
 // One address cannot fill the room: beyond MaxClientsPerAddr its clients
 // are sent away as throttled once they prove themselves. Shutting the room
 // down reports no departures of its own making.

@@ -32,7 +32,7 @@ type Room struct {
 	order    []*client // every client (c.index is its place): the snapshot loop's order
 	lastID   ClientID
 	unproven int
-	perAddr  map[netip.Addr]addrCount // sessions per address (addrKey)
+	perAddr  map[netip.Addr]addrCount // sessions per address (batch.AddrKey)
 	proven   int
 	// proving lists the unproven arrivals, oldest first, from provingHead
 	// (entries of clients since proven or gone are skipped): timeouts and

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/flotilla/flotilla/netcode/batch"
 	"github.com/flotilla/flotilla/protocol"
 )
 
@@ -19,7 +20,7 @@ func (e *events) Admit(addr netip.AddrPort) Reason {
 	if r.closing {
 		return ReasonShutdown
 	}
-	if n := r.perAddr[addrKey(addr.Addr())]; n.unproven >= r.cfg.MaxUnprovenPerAddr || n.proven >= r.cfg.MaxClientsPerAddr {
+	if n := r.perAddr[batch.AddrKey(addr.Addr())]; n.unproven >= r.cfg.MaxUnprovenPerAddr || n.proven >= r.cfg.MaxClientsPerAddr {
 		r.stats.throttled.Add(1)
 		return ReasonThrottled
 	}
@@ -38,7 +39,7 @@ func (e *events) Admit(addr netip.AddrPort) Reason {
 func (e *events) Arrive(l Link) ClientID {
 	r := (*Room)(e)
 	addr := l.Addr()
-	key := addrKey(addr.Addr())
+	key := batch.AddrKey(addr.Addr())
 	if reason := e.Admit(addr); reason != 0 {
 		r.stats.sentAway[reason].Add(1)
 		l.Close(reason)
@@ -122,7 +123,7 @@ func (r *Room) evictOldestUnproven() {
 			continue
 		}
 		seen++
-		if r.perAddr[addrKey(c.addr.Addr())].unproven > 1 {
+		if r.perAddr[batch.AddrKey(c.addr.Addr())].unproven > 1 {
 			victim = c
 			break
 		}
@@ -139,22 +140,9 @@ func (r *Room) throttle(c *client) {
 	r.sendAway(c, ReasonThrottled)
 }
 
-// addrCount is what one address (addrKey) holds: sessions not yet proven
+// addrCount is what one address (batch.AddrKey) holds: sessions not yet proven
 // and clients in the world.
 type addrCount struct{ unproven, proven int }
-
-// addrKey is the key the per-address bounds count under: an IPv4 address,
-// or an IPv6 address's /64 (one subscriber's prefix: an attacker holds
-// every address in it).
-func addrKey(ip netip.Addr) netip.Addr {
-	ip = ip.Unmap()
-	if ip.Is6() {
-		if p, err := ip.Prefix(64); err == nil {
-			return p.Addr()
-		}
-	}
-	return ip
-}
 
 // newID returns the next free client id (never 0).
 func (r *Room) newID() ClientID {
@@ -240,7 +228,7 @@ func (e *events) Acked(id ClientID, seq uint16) {
 // MaxClients, with ReasonThrottled when its address holds
 // MaxClientsPerAddr.
 func (r *Room) prove(c *client) {
-	key := addrKey(c.addr.Addr())
+	key := batch.AddrKey(c.addr.Addr())
 	n := r.perAddr[key]
 	n.unproven--
 	r.unproven--
@@ -297,7 +285,7 @@ func (r *Room) forget(c *client) {
 	r.order[len(r.order)-1] = nil
 	r.order = r.order[:len(r.order)-1]
 	c.drop(&r.pool)
-	key := addrKey(c.addr.Addr())
+	key := batch.AddrKey(c.addr.Addr())
 	n := r.perAddr[key]
 	switch {
 	case !c.proven:

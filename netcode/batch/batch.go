@@ -85,3 +85,16 @@ func NewBuffers(n int) []Datagram {
 	}
 	return ds
 }
+
+// AddrKey is the key under which per-address bounds count a peer: its IPv4
+// address, or its IPv6 address's /64 (one subscriber's prefix, all of
+// which an attacker holds). IPv4-mapped IPv6 addresses count as IPv4.
+func AddrKey(ip netip.Addr) netip.Addr {
+	ip = ip.Unmap()
+	if ip.Is6() {
+		if p, err := ip.Prefix(64); err == nil {
+			return p.Addr()
+		}
+	}
+	return ip
+}
