@@ -3,6 +3,7 @@ package server
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 
 	bridge "github.com/flotilla/flotilla/browser-bridge"
 	"github.com/flotilla/flotilla/protocol"
@@ -21,7 +22,7 @@ type WebRTC struct {
 	inbox *Inbox
 	mu    sync.Mutex
 	links map[*bridge.Peer]*rtcLink
-	bad   uint64
+	bad   atomic.Uint64 // acknowledgement messages that did not parse
 }
 
 // NewWebRTC returns the transport; capacity and maxBytes bound its Inbox
@@ -29,6 +30,10 @@ type WebRTC struct {
 func NewWebRTC(capacity, maxBytes int) *WebRTC {
 	return &WebRTC{inbox: NewInbox(capacity, maxBytes), links: make(map[*bridge.Peer]*rtcLink)}
 }
+
+// BadAcks counts browsers' acknowledgement messages that did not parse
+// (ignored). Safe from any goroutine.
+func (w *WebRTC) BadAcks() uint64 { return w.bad.Load() }
 
 // Transport is what the room serves (pass it to New).
 func (w *WebRTC) Transport() Transport { return w.inbox }
@@ -105,9 +110,7 @@ func (h *rtcHandler) Unreliable(p *bridge.Peer, msg []byte) {
 		return
 	}
 	if err := protocol.ParseAcks(msg, func(seq uint16) { h.inbox.Acked(l, seq) }); err != nil {
-		h.mu.Lock()
-		h.bad++
-		h.mu.Unlock()
+		h.bad.Add(1)
 	}
 }
 

@@ -21,6 +21,7 @@ type Collector struct {
 	net         func() netcode.Stats
 	socket      func() batch.Stats
 	kernelDrops func() (uint64, error)
+	transport   func() map[string]uint64
 	log         *slog.Logger
 	kernelErrs  atomic.Uint64 // failed reads of kernelDrops
 
@@ -43,7 +44,7 @@ type Collector struct {
 	unproven, freeViewBytes            *prometheus.Desc
 	sentAway, proofSeconds             *prometheus.Desc
 	actionsReserved, joinsFizzled      *prometheus.Desc
-	evicted                            *prometheus.Desc
+	evicted, transportDrops            *prometheus.Desc
 }
 
 // CollectorSources are a Collector's optional inputs beside its room. Each
@@ -62,6 +63,9 @@ type CollectorSources struct {
 	// flotilla_udp_kernel_drops_read_errors_total and logs it: the first
 	// failure at warn level, later ones at debug.
 	KernelDrops func() (uint64, error)
+	// TransportDrops, when set, reads the transports' own drops by reason
+	// (a fixed set of names: bounded cardinality).
+	TransportDrops func() map[string]uint64
 	// Log receives KernelDrops' errors; nil discards them.
 	Log *slog.Logger
 }
@@ -81,6 +85,7 @@ func NewCollector(room Room, src CollectorSources) *Collector {
 		net:         src.Net,
 		socket:      src.Socket,
 		kernelDrops: src.KernelDrops,
+		transport:   src.TransportDrops,
 		log:         log,
 
 		clients: d("clients", "Clients in the room's world: sessions that acknowledged a snapshot."),
@@ -91,6 +96,7 @@ func NewCollector(room Room, src CollectorSources) *Collector {
 		proofSeconds:    d("proof_duration_seconds", "Time from a session's arrival to its first acknowledged snapshot."),
 		actionsReserved: d("actions_reserved_total", "Client actions of a kind reserved to the server (join, leave), fizzled; also counted in flotilla_actions_total{result=\"fizzled\"}."),
 		joinsFizzled:    d("joins_fizzled_total", "Proven clients the game refused a place in the world."),
+		transportDrops:  d("transport_drops_total", "Datagrams or messages a transport dropped outside netcode's counts, by reason (unreliable payloads from native clients, browsers' malformed acks, WebRTC datagrams the bridge fell behind on).", "reason"),
 		evicted:         d("unproven_evicted_total", "Oldest unproven sessions sent away (throttled) to make room for a new one when the unproven pool was full."),
 		frame:           d("frame", "Last frame the room stepped."),
 		liveViews:       d("live_views", "Snapshot views held by client histories and the tick's cache."),
@@ -156,6 +162,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	if c.kernelDrops != nil {
 		ch <- c.udpKernelDrops
 		ch <- c.udpKernelErrors
+	}
+	if c.transport != nil {
+		ch <- c.transportDrops
 	}
 }
 
@@ -232,6 +241,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if c.kernelDrops != nil {
 		c.collectKernelDrops(ch)
+	}
+	if c.transport != nil {
+		for reason, v := range c.transport() {
+			counter(c.transportDrops, v, reason)
+		}
 	}
 }
 

@@ -234,3 +234,14 @@ func TestCollectorKernelDropsReadError(t *testing.T) {
 		t.Errorf("read errors %v, want the 2 counted", got)
 	}
 }
+
+func TestTransportDrops(t *testing.T) {
+	drops := func() map[string]uint64 { return map[string]uint64{"udp_unreliable_payload": 3, "webrtc_bad_ack": 5} }
+	mfs := gather(t, NewCollector(&fakeRoom{}, CollectorSources{TransportDrops: drops}))
+	if got := value(t, mfs, "flotilla_transport_drops_total", "reason=webrtc_bad_ack"); got != 5 {
+		t.Errorf("webrtc_bad_ack %v, want 5", got)
+	}
+	if got := value(t, mfs, "flotilla_transport_drops_total", "reason=udp_unreliable_payload"); got != 3 {
+		t.Errorf("udp_unreliable_payload %v, want 3", got)
+	}
+}

@@ -45,6 +45,10 @@ type Config struct {
 	// scrape's goroutine; a failed read leaves the metric out of that scrape
 	// and is logged to Log and counted (see CollectorSources).
 	KernelDrops func() (uint64, error)
+	// TransportDrops, when set, reads what the transports dropped outside
+	// netcode's own counts, by reason (a short, fixed set of names):
+	// exported as flotilla_transport_drops_total{reason}.
+	TransportDrops func() map[string]uint64
 	// Schema, when set, is the game's wire schema as JSON
 	// (codec.Schema.DescJSON), served at GET /schema: what a client needs
 	// to decode the room's snapshots, with the hash its Welcome carries.
@@ -99,7 +103,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 
 	reg := prometheus.NewRegistry()
-	collector := NewCollector(cfg.Room, CollectorSources{Net: cfg.Net, Socket: cfg.Socket, KernelDrops: cfg.KernelDrops, Log: log})
+	collector := NewCollector(cfg.Room, CollectorSources{Net: cfg.Net, Socket: cfg.Socket, KernelDrops: cfg.KernelDrops, TransportDrops: cfg.TransportDrops, Log: log})
 	if err := reg.Register(collector); err != nil {
 		return nil, fmt.Errorf("ops: register room collector: %w", err)
 	}

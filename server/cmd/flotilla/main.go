@@ -131,9 +131,10 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 		return exitFail
 	}
 	transports := []server.Transport{udp}
+	var rtc *server.WebRTC
 	var rtcHTTP *ops.Server
 	if o.http != "" {
-		rtc := server.NewWebRTC(4096, 4<<20)
+		rtc = server.NewWebRTC(4096, 4<<20)
 		br, err := bridge.New(demux.PacketConn(), bridge.Config{
 			Loopback: o.listen.Addr().IsLoopback(), PublicIPs: o.publicIPs.ips(), Log: log,
 		}, rtc.Handler())
@@ -176,7 +177,8 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 	if o.admin != "" {
 		h, err := ops.NewHandler(ops.Config{
 			Room: room, Net: udp.Stats, Schema: game.Schema().DescJSON(), Socket: conn.Stats, KernelDrops: kernelDrops(conn.LocalAddr(), log),
-			Running: running.Load, Log: log,
+			TransportDrops: transportDrops(udp, demux, rtc),
+			Running:        running.Load, Log: log,
 			Budget: ops.BudgetLimits{MaxSnapshotHz: cfg.MaxSnapshotHz, MinBytesPerSec: minBytesPerSec, MaxBytesPerSec: cfg.MaxBytesPerSec},
 		})
 		if err != nil {
@@ -279,6 +281,20 @@ func kernelDrops(local netip.AddrPort, log *slog.Logger) func() (uint64, error) 
 		return nil
 	}
 	return read
+}
+
+// transportDrops reads what the transports drop outside netcode's counts:
+// unreliable payloads native clients sent (the protocol has none), WebRTC
+// datagrams the bridge fell behind on, browsers' malformed
+// acknowledgements (rtc nil: no browsers served).
+func transportDrops(udp *server.UDP, demux *bridge.Demux, rtc *server.WebRTC) func() map[string]uint64 {
+	return func() map[string]uint64 {
+		m := map[string]uint64{"udp_unreliable_payload": udp.BadPayloads(), "webrtc_queue_full": demux.Dropped()}
+		if rtc != nil {
+			m["webrtc_bad_ack"] = rtc.BadAcks()
+		}
+		return m
+	}
 }
 
 // served is the room and its UDP transport, as the live summary reads
