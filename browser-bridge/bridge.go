@@ -105,8 +105,8 @@ type Bridge struct {
 	buckets    map[netip.Addr]*bucket // offer rate by batch.AddrKey
 	done       bool
 
-	flushing sync.WaitGroup // peers closing once their last messages left
-	closing  sync.WaitGroup // PeerConnections being closed
+	flushing inFlight // peers closing once their last messages left
+	closing  inFlight // PeerConnections being closed
 }
 
 // bucket is a token bucket of offers.
@@ -266,9 +266,9 @@ func (b *Bridge) unconnect(p *Peer) {
 // closePC closes a PeerConnection on a goroutine of its own (pion's Close
 // waits for its goroutines: never on theirs); Close waits for it.
 func (b *Bridge) closePC(pc *webrtc.PeerConnection) {
-	b.closing.Add(1)
+	b.closing.add()
 	go func() {
-		defer b.closing.Done()
+		defer b.closing.done()
 		pc.Close()
 	}()
 }
@@ -319,7 +319,7 @@ func (b *Bridge) Close() error {
 	b.mu.Lock()
 	b.done = true
 	b.mu.Unlock()
-	waitAtMost(&b.flushing, time.Second)
+	b.flushing.waitAtMost(time.Second)
 	b.mu.Lock()
 	ps := make([]*Peer, 0, len(b.peers))
 	for p := range b.peers {
@@ -329,19 +329,52 @@ func (b *Bridge) Close() error {
 	for _, p := range ps {
 		p.close(false)
 	}
-	waitAtMost(&b.closing, 5*time.Second)
+	b.closing.waitAtMost(5 * time.Second)
 	return b.mux.Close()
 }
 
-func waitAtMost(wg *sync.WaitGroup, d time.Duration) {
-	done := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
+// inFlight counts goroutines Close waits for. Unlike a sync.WaitGroup it
+// may gain one while Close waits (a peer whose flush ends late closes its
+// PeerConnection then): a wait that timed out leaves it to finish alone.
+type inFlight struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed when n falls to 0; nil while none is waited for
+}
+
+func (f *inFlight) add() {
+	f.mu.Lock()
+	f.n++
+	f.mu.Unlock()
+}
+
+func (f *inFlight) done() {
+	f.mu.Lock()
+	f.n--
+	if f.n == 0 && f.idle != nil {
+		close(f.idle)
+		f.idle = nil
+	}
+	f.mu.Unlock()
+}
+
+// waitAtMost returns once none is in flight, or after d.
+func (f *inFlight) waitAtMost(d time.Duration) {
+	f.mu.Lock()
+	if f.n == 0 {
+		f.mu.Unlock()
+		return
+	}
+	if f.idle == nil {
+		f.idle = make(chan struct{})
+	}
+	idle := f.idle
+	f.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
 	select {
-	case <-done:
-	case <-time.After(d):
+	case <-idle:
+	case <-t.C:
 	}
 }
 

@@ -345,3 +345,32 @@ func TestOffersPerAddress(t *testing.T) {
 		}
 	}
 }
+
+// Close's wait may see one more goroutine start while it waits (a peer's
+// flush that ended late closes its PeerConnection then): no race, and the
+// wait ends when the last one does, or at its bound.
+func TestInFlightGainsWhileWaited(t *testing.T) {
+	var f inFlight
+	f.waitAtMost(time.Hour) // none in flight: at once
+	f.add()
+	release := make(chan struct{})
+	go func() {
+		<-release
+		f.add() // a second one, while the first is waited for
+		f.done()
+		f.done()
+	}()
+	go func() { time.Sleep(10 * time.Millisecond); close(release) }()
+	start := time.Now()
+	f.waitAtMost(10 * time.Second)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("waited %v for goroutines that had ended", d)
+	}
+	f.add()
+	start = time.Now()
+	f.waitAtMost(20 * time.Millisecond)
+	if d := time.Since(start); d < 20*time.Millisecond {
+		t.Fatalf("returned after %v with one in flight", d)
+	}
+	f.done()
+}

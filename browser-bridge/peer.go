@@ -230,9 +230,9 @@ func (p *Peer) Close() { p.close(false) }
 // a second from now): a last message, such as the reason, goes first.
 // Closed is not called.
 func (p *Peer) CloseAfterFlush() {
-	p.b.flushing.Add(1)
+	p.b.flushing.add()
 	go func() {
-		defer p.b.flushing.Done()
+		defer p.b.flushing.done()
 		deadline := time.Now().Add(time.Second)
 		for time.Now().Before(deadline) && p.re.BufferedAmount()+p.un.BufferedAmount() > 0 {
 			time.Sleep(10 * time.Millisecond)
