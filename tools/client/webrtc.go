@@ -18,6 +18,7 @@ import (
 
 	bridge "github.com/flotilla/flotilla/browser-bridge"
 	"github.com/flotilla/flotilla/netcode"
+	"github.com/flotilla/flotilla/netcode/batch"
 	"github.com/flotilla/flotilla/protocol"
 )
 
@@ -37,6 +38,13 @@ type WebRTCConfig struct {
 	// OpenTimeout bounds the time from the answer to both channels open;
 	// then the state is netcode.StateHandshakeTimedOut. Default 5 s.
 	OpenTimeout time.Duration
+	// Conn, when set, is the one connection pion sends and receives on
+	// (its only candidate), instead of sockets of its own: a netsim
+	// endpoint, to run the browser's wire through the project's simulator,
+	// or a socket bound to a chosen source address (bots from many
+	// loopback addresses). The Client owns it from then on and closes it;
+	// NewWebRTC closes it when it fails.
+	Conn batch.Conn
 }
 
 // Defaults of WebRTCConfig.
@@ -55,7 +63,14 @@ const (
 // are open, then netcode.StateConnected; Transport counts messages (not
 // datagrams) and their payload bytes; LocalAddr is the selected ICE
 // candidate's address once connected.
-func NewWebRTC(ctx context.Context, rtc WebRTCConfig, cfg Config, now time.Time) (*Client, error) {
+func NewWebRTC(ctx context.Context, rtc WebRTCConfig, cfg Config, now time.Time) (c *Client, err error) {
+	if rtc.Conn != nil {
+		defer func() {
+			if err != nil {
+				_ = rtc.Conn.Close() // a second close, after the mux's, is harmless
+			}
+		}()
+	}
 	if rtc.URL == "" {
 		return nil, errors.New("client: WebRTCConfig.URL is required")
 	}
@@ -71,7 +86,7 @@ func NewWebRTC(ctx context.Context, rtc WebRTCConfig, cfg Config, now time.Time)
 	if rtc.HTTP == nil {
 		rtc.HTTP = http.DefaultClient
 	}
-	c, err := newClient(cfg, now)
+	c, err = newClient(cfg, now)
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +135,7 @@ type rtcLink struct {
 	c      *Client
 	pc     *webrtc.PeerConnection
 	un, re *webrtc.DataChannel
+	mux    *ice.UDPMuxDefault // over WebRTCConfig.Conn, if given
 
 	events chan rtcEvent
 	notify chan struct{} // one token: Wait wakes
@@ -176,6 +192,13 @@ func (l *rtcLink) dial(ctx context.Context, rtc *WebRTCConfig) error {
 	se.SetIncludeLoopbackCandidate(rtc.Loopback)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	if rtc.Conn != nil {
+		l.mux = ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: batch.PacketConn(rtc.Conn), Logger: lf.NewLogger("ice")})
+		se.SetICEUDPMux(l.mux)
+		if rtc.Conn.LocalAddr().Addr().IsLoopback() {
+			se.SetIncludeLoopbackCandidate(true)
+		}
+	}
 	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return err
@@ -476,6 +499,9 @@ func (l *rtcLink) closePC() {
 	l.once.Do(func() {
 		if l.pc != nil {
 			_ = l.pc.Close()
+		}
+		if l.mux != nil {
+			_ = l.mux.Close()
 		}
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"sync/atomic"
@@ -133,9 +135,21 @@ func (b *bot) dialWebRTC(ctx context.Context) (*client.Client, error) {
 	cfg := &b.r.cfg
 	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
-	rtc := client.WebRTCConfig{URL: cfg.RTC, Loopback: loopbackURL(cfg.RTC)}
+	rtc := client.WebRTCConfig{URL: cfg.RTC, Loopback: loopbackURL(cfg.RTC), OpenTimeout: cfg.ConnectTimeout}
+	var bind netip.Addr
+	if cfg.Listen == nil && cfg.Bind.IsValid() && !cfg.Bind.IsUnspecified() {
+		bind = bindAddr(cfg.Bind, b.i)
+		rtc.HTTP = boundHTTP(bind)
+	}
 	pause := 100 * time.Millisecond
 	for {
+		if cfg.Listen != nil || bind.IsValid() {
+			conn, err := b.listen() // the client owns it, and closes it
+			if err != nil {
+				return nil, fmt.Errorf("socket: %w", err)
+			}
+			rtc.Conn = conn
+		}
 		c, err := client.NewWebRTC(ctx, rtc, b.config(), time.Now())
 		var se *client.SignalingError
 		if err == nil || !errors.As(err, &se) || !se.Temporary() {
@@ -147,6 +161,12 @@ func (b *bot) dialWebRTC(ctx context.Context) (*client.Client, error) {
 		}
 		pause = min(2*pause, time.Second)
 	}
+}
+
+// boundHTTP is a signaling client whose connections leave from addr.
+func boundHTTP(addr netip.Addr) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: addr.AsSlice()}, Timeout: 5 * time.Second}
+	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
 }
 
 // loopbackURL reports whether url names a loopback host: the bots then

@@ -54,7 +54,11 @@ type Config struct {
 	// Bind is the address the bots' sockets bind (each to its own port).
 	// Default: 127.0.0.1 for a loopback server, else the unspecified
 	// address of the server's family. An IPv4 loopback address is spread:
-	// BotsPerLoopbackAddr bots a source address, from Bind up.
+	// BotsPerLoopbackAddr bots a source address, from Bind up. Over
+	// WebRTC, a bot with a Bind address gives pion one socket there and
+	// signals from the same address (so that a server's per-address
+	// bounds see many loopback addresses, not one); without one (a server
+	// not on loopback, by default) pion gathers on its own sockets.
 	Bind netip.Addr
 	// Listen, if set, replaces the sockets: it returns bot i's connection,
 	// which the bot closes when done (netsim endpoints in tests).
@@ -115,6 +119,9 @@ func (c Config) WithDefaults() Config {
 			a = netip.IPv6Loopback()
 		}
 		c.Server = netip.AddrPortFrom(a, c.Server.Port())
+	}
+	if !c.Bind.IsValid() && c.Transport == TransportWebRTC && loopbackURL(c.RTC) {
+		c.Bind = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 	}
 	if !c.Bind.IsValid() && c.Server.IsValid() {
 		switch a := c.Server.Addr().Unmap(); {
