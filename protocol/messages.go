@@ -17,6 +17,7 @@ const (
 	MsgAction  MsgType = 1  // client: one action for the world
 	MsgDesync  MsgType = 2  // client: a snapshot did not rebuild the view the server described
 	MsgRate    MsgType = 3  // client: asks for a snapshot rate and a bandwidth budget
+	MsgDetail  MsgType = 4  // client: asks for fewer levels of detail in its view
 	MsgWelcome MsgType = 64 // server: who you are and how the room runs
 	MsgResult  MsgType = 65 // server: what became of one action
 	MsgBye     MsgType = 66 // server: the session ends, and why (transports without disconnect reasons of their own)
@@ -28,6 +29,9 @@ const (
 	MaxMessage = 96
 	// MaxRateHz bounds a requested snapshot rate.
 	MaxRateHz = 240
+	// MaxDetail is the number of levels of detail (codec.NumLODs): a
+	// Detail of MaxDetail asks for all of them.
+	MaxDetail = 4
 )
 
 // Action is a client's command. Seq is the client's own numbering (it names
@@ -193,6 +197,32 @@ func ParseRate(msg []byte, q *Rate) error {
 	q.Hz = uint32(r.uvar(MaxRateHz))
 	q.BytesPerSec = r.u32()
 	return r.done("rate")
+}
+
+// Detail asks the server to send only the entities of the Tiers finest
+// levels of detail the game gives (1: the full-detail ring alone,
+// MaxDetail: everything, the default): the client's interest, traded
+// against its bandwidth.
+type Detail struct {
+	Tiers uint8
+}
+
+// AppendDetail appends the encoding of d to b:
+//
+//	[type 4] [tiers u8, 1..MaxDetail]
+func AppendDetail(b []byte, d *Detail) []byte {
+	return append(b, byte(MsgDetail), d.Tiers)
+}
+
+// ParseDetail decodes a Detail message.
+func ParseDetail(msg []byte, d *Detail) error {
+	r := reader{b: msg}
+	r.expect(MsgDetail)
+	d.Tiers = r.byte()
+	if r.err == nil && (d.Tiers < 1 || d.Tiers > MaxDetail) {
+		r.fail("detail: %d tiers outside 1..%d", d.Tiers, MaxDetail)
+	}
+	return r.done("detail")
 }
 
 // AppendWelcome appends the encoding of w to b:

@@ -132,6 +132,7 @@ func FuzzMessages(f *testing.F) {
 	f.Add(AppendResult(nil, &Result{Seq: 1, Frame: 2, Status: Applied, Value: 9}))
 	f.Add(AppendDesync(nil, &Desync{Seq: 1, Frame: 2}))
 	f.Add(AppendRate(nil, &Rate{Hz: 20, BytesPerSec: 9000}))
+	f.Add(AppendDetail(nil, &Detail{Tiers: 2}))
 	f.Add(AppendWelcome(nil, &Welcome{Client: 1, TickHz: 30, SnapshotHz: 20, SchemaHash: 7, Game: []byte{1, 1}}))
 	f.Add([]byte{byte(Delta)<<5 | 2, 9, 0, 5, 1, 2})
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -158,6 +159,10 @@ func FuzzMessages(f *testing.F) {
 		}
 		var q Rate
 		_ = ParseRate(b, &q)
+		var dt Detail
+		if ParseDetail(b, &dt) == nil && string(AppendDetail(nil, &dt)) != string(b) {
+			t.Fatalf("detail does not round-trip: %+v", dt)
+		}
 		var y Bye
 		if ParseBye(b, &y) == nil && string(AppendBye(nil, &y)) != string(b) {
 			t.Fatalf("bye does not round-trip: %+v", y)

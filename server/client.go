@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/flotilla/flotilla/codec"
 	"github.com/flotilla/flotilla/protocol"
 )
 
@@ -28,6 +29,8 @@ type client struct {
 	focus     uint64 // where its view is centred (Game.Focus)
 
 	hz, bps int // snapshot rate and byte budget in force
+	// detail: the levels of detail it asked for (protocol.Detail); 0 all.
+	detail uint8
 	// tokens is the byte budget bucket, scaled by the tick rate: each tick
 	// adds bps, a snapshot of n bytes on the wire takes n·TickHz. It is
 	// capped at two snapshots' worth (at least one largest datagram).
@@ -70,6 +73,17 @@ func (c *client) setBudget(cfg *Config, hz, bps int) {
 	c.tokenCap = max(2*c.bps/c.hz, maxDatagram) * cfg.TickHz
 	c.tokens = min(c.tokens, c.tokenCap)
 }
+
+// setDetail applies a Detail: tiers levels of detail, or all.
+func (c *client) setDetail(tiers uint8) {
+	c.detail = tiers
+	if tiers >= codec.NumLODs {
+		c.detail = 0
+	}
+}
+
+// The wire's detail tiers are the codec's levels of detail.
+var _ = [1]struct{}{}[protocol.MaxDetail-codec.NumLODs]
 
 // due reports whether frame is one of the frames of a client at hz: the
 // frames where ⌊frame·hz/TickHz⌋ steps. Clients with the same rate share

@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/flotilla/flotilla/codec"
 	"github.com/flotilla/flotilla/netcode/batch"
 	"github.com/flotilla/flotilla/netcode/netsim"
 	"github.com/flotilla/flotilla/protocol"
@@ -260,5 +261,53 @@ func TestPrioritizedSnapshotsFillAndRebuild(t *testing.T) {
 		if p50 < bps/hz*3/4 || p50 > bps/hz*2 {
 			t.Errorf("snapshot datagram p50 %d B, want most of the %d B a snapshot may take", p50, bps/hz)
 		}
+	})
+}
+
+// A client's Detail keeps the game's coarser levels of detail out of its
+// view (and so out of its bytes), and another Detail brings them back;
+// the other clients' views do not change.
+func TestDetailNarrowsTheView(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := startSimRoom(t, netsim.Config{Seed: 5, Latency: 10 * time.Millisecond}, Config{}, demowire.GameConfig{})
+		s.addProbes(24, false)
+		s.run(2*time.Second, nil)
+		coarse := func(p *probe) (n, coarser int) {
+			v, _, ok := p.view()
+			if !ok {
+				t.Fatal("no view")
+			}
+			for _, e := range v.Entities {
+				if e.LOD > codec.LODFull {
+					coarser++
+				}
+			}
+			return len(v.Entities), coarser
+		}
+		all, coarser := coarse(s.probes[0])
+		if coarser == 0 {
+			t.Fatalf("probe 0 sees %d entities, none below full detail: nothing to narrow", all)
+		}
+		detail := func(tiers uint8) {
+			if err := s.probes[0].nc.SendReliable(protocol.AppendDetail(nil, &protocol.Detail{Tiers: tiers})); err != nil {
+				t.Fatal(err)
+			}
+			s.run(time.Second, nil)
+		}
+		detail(1)
+		n, c := coarse(s.probes[0])
+		v, _, _ := s.probes[0].view()
+		if c != 0 || n == 0 || v.Find(s.probes[0].ship()) < 0 {
+			t.Errorf("with one tier: %d entities, %d below full detail, own ship in view: %v", n, c, v.Find(s.probes[0].ship()) >= 0)
+		}
+		if _, c := coarse(s.probes[1]); c == 0 {
+			t.Error("another probe's view lost its coarser entities too")
+		}
+		detail(protocol.MaxDetail)
+		if n, c := coarse(s.probes[0]); c == 0 {
+			t.Errorf("all tiers again: %d entities, none below full detail", n)
+		}
+		checkProbes(t, s)
+		s.stop()
 	})
 }

@@ -196,6 +196,12 @@ func (e *events) Message(id ClientID, msg []byte) {
 				c.setBudget(&r.cfg, int(q.Hz), int(q.BytesPerSec))
 				return
 			}
+		case protocol.MsgDetail:
+			var d protocol.Detail
+			if err = protocol.ParseDetail(msg, &d); err == nil {
+				c.setDetail(d.Tiers)
+				return
+			}
 		default:
 			err = protocol.ErrMalformed
 		}

@@ -104,7 +104,7 @@ func (r *Room) sendSnapshot(c *client) {
 		base = bs.v
 		head = protocol.SnapshotHead{Form: protocol.Delta, Back: back, Seq: seq, Frame: r.frame - bs.frame}
 	}
-	cur := r.focusView(c.focus, c.lastSnap)
+	cur := r.focusView(c.focus, c.lastSnap, c.detail)
 	var e encoding
 	var body []byte
 	if c.crowded && base != nil {

@@ -97,10 +97,12 @@ func (p *viewPool) release(v *view) {
 }
 
 // viewKey names a shared view: what a client with this focus sees at this
-// tick, with the events of the frames after since.
+// tick, with the events of the frames after since, at its levels of detail
+// (0: all).
 type viewKey struct {
-	focus uint64
-	since uint32
+	focus  uint64
+	since  uint32
+	detail uint8
 }
 
 // viewCache holds the views built during one tick, so every client with
@@ -111,13 +113,24 @@ type viewCache struct {
 	views map[viewKey]*view
 }
 
-func (r *Room) focusView(focus uint64, since uint32) *view {
-	k := viewKey{focus, since}
+func (r *Room) focusView(focus uint64, since uint32, detail uint8) *view {
+	k := viewKey{focus, since, detail}
 	if v := r.views.views[k]; v != nil {
 		return v
 	}
 	v := r.pool.get(r.frame)
 	r.game.AppendView(&v.v, focus, since)
+	if detail != 0 {
+		// The client asked for its detail tiers only (protocol.Detail):
+		// the game's coarser entities stay out.
+		ents := v.v.Entities[:0]
+		for _, e := range v.v.Entities {
+			if e.LOD < detail {
+				ents = append(ents, e)
+			}
+		}
+		v.v.Entities = ents
+	}
 	r.views.views[k] = v
 	r.stats.viewsBuilt.Add(1)
 	return v

@@ -115,15 +115,15 @@ func parse(args []string, env func(string) (string, bool), stderr io.Writer) (op
 	fs.SetOutput(stderr)
 	def := botrun.Config{}.WithDefaults()
 	var (
-		o                   options
-		server, bind, kind  string
-		transport, rtc      string
-		clients             int
-		seed                uint64
-		rateHz, bytesPerSec uint
-		duration            time.Duration
-		durations           = map[string]*time.Duration{}
-		positives           []string // the flags durations holds, in order
+		o                           options
+		server, bind, kind          string
+		transport, rtc              string
+		clients                     int
+		seed                        uint64
+		rateHz, bytesPerSec, detail uint
+		duration                    time.Duration
+		durations                   = map[string]*time.Duration{}
+		positives                   []string // the flags durations holds, in order
 	)
 	positive := func(name string, value time.Duration, usage string) {
 		durations[name] = fs.Duration(name, value, usage)
@@ -139,6 +139,7 @@ func parse(args []string, env func(string) (string, bool), stderr io.Writer) (op
 	fs.Uint64Var(&seed, "seed", 1, "seed of the bots' choices")
 	fs.UintVar(&rateHz, "rate-hz", 0, fmt.Sprintf("snapshot rate each bot asks for, 0..%d (0: the server's default)", protocol.MaxRateHz))
 	fs.UintVar(&bytesPerSec, "bytes-per-sec", 0, "snapshot byte budget each bot asks for (0: the server's default)")
+	fs.UintVar(&detail, "detail", 0, fmt.Sprintf("levels of detail each bot asks for, 1..%d (1: full detail only; 0: the server's default, all)", protocol.MaxDetail))
 	positive("action-interval", def.ActionInterval, "a bot decides (steers, fires) every interval to twice that, at random")
 	positive("connect-timeout", def.ConnectTimeout, "bound on each bot's handshake, welcome and ship")
 	positive("grace", def.Grace, "at the end, how long a bot waits for results once nothing is unacknowledged")
@@ -186,6 +187,9 @@ func parse(args []string, env func(string) (string, bool), stderr io.Writer) (op
 	if rateHz > protocol.MaxRateHz {
 		return o, fmt.Errorf("-rate-hz %d over %d", rateHz, protocol.MaxRateHz)
 	}
+	if detail > protocol.MaxDetail {
+		return o, fmt.Errorf("-detail %d over %d", detail, protocol.MaxDetail)
+	}
 	if bytesPerSec > 1<<32-1 {
 		return o, fmt.Errorf("-bytes-per-sec %d over 2^32-1", bytesPerSec)
 	}
@@ -198,7 +202,7 @@ func parse(args []string, env func(string) (string, bool), stderr io.Writer) (op
 	o.run = botrun.Config{
 		Transport: transport, RTC: rtc,
 		Server: addr, Clients: clients, Duration: duration, IO: kind, Seed: seed,
-		Rate:           protocol.Rate{Hz: uint32(rateHz), BytesPerSec: uint32(bytesPerSec)},
+		Rate: protocol.Rate{Hz: uint32(rateHz), BytesPerSec: uint32(bytesPerSec)}, Detail: uint8(detail),
 		ActionInterval: *durations["action-interval"], ConnectTimeout: *durations["connect-timeout"],
 		Grace: *durations["grace"], DrainLimit: *durations["drain-limit"], Ramp: *ramp,
 	}

@@ -46,6 +46,10 @@ type Config struct {
 	// snapshot rate and byte budget this client asks for (zero fields: the
 	// server's defaults). Rate.Hz is at most protocol.MaxRateHz.
 	Rate protocol.Rate
+	// Detail, when not zero, is sent once right after the Welcome (and
+	// the Rate): the levels of detail the client wants (protocol.Detail,
+	// 1..protocol.MaxDetail; zero: the server's default, all).
+	Detail uint8
 	// MaxInFlight bounds the actions awaiting a result (see Act). Default
 	// 256; at most half of Net.SendQueue (default 1024), so that actions
 	// alone can never fill the reliable send queue.
@@ -167,6 +171,9 @@ func sendQueue(cfg *Config) int {
 
 // newClient validates cfg and returns a Client with no transport yet.
 func newClient(cfg Config, now time.Time) (*Client, error) {
+	if cfg.Detail > protocol.MaxDetail {
+		return nil, fmt.Errorf("client: detail %d over %d tiers", cfg.Detail, protocol.MaxDetail)
+	}
 	if cfg.Rate.Hz > protocol.MaxRateHz {
 		return nil, fmt.Errorf("client: rate %d Hz over %d", cfg.Rate.Hz, protocol.MaxRateHz)
 	}
@@ -373,6 +380,9 @@ func (c *Client) takeWelcome(msg []byte) {
 	if c.cfg.Rate != (protocol.Rate{}) {
 		// A failure here means the session is already over; Err says so.
 		_ = c.tr.SendReliable(protocol.AppendRate(c.buf[:0], &c.cfg.Rate))
+	}
+	if c.cfg.Detail != 0 {
+		_ = c.tr.SendReliable(protocol.AppendDetail(c.buf[:0], &protocol.Detail{Tiers: c.cfg.Detail}))
 	}
 }
 

@@ -408,6 +408,7 @@ func TestNewValidates(t *testing.T) {
 	for name, cfg := range map[string]client.Config{
 		"no server":       {},
 		"rate":            {Server: serverAddr, Rate: protocol.Rate{Hz: protocol.MaxRateHz + 1}},
+		"detail":          {Server: serverAddr, Detail: protocol.MaxDetail + 1},
 		"in flight":       {Server: serverAddr, MaxInFlight: 513},
 		"in flight queue": {Server: serverAddr, MaxInFlight: 100, Net: netcode.ClientConfig{Config: netcode.Config{SendQueue: 150}}},
 		"view capacity":   {Server: serverAddr, ViewCapacity: -1},

@@ -103,6 +103,7 @@ func (b *bot) config() client.Config {
 		Server:     cfg.Server,
 		Net:        cfg.Net,
 		Rate:       cfg.Rate,
+		Detail:     cfg.Detail,
 		OnSnapshot: b.onSnapshot,
 		OnResult:   b.onResult,
 		OnEffect:   b.onEffect,

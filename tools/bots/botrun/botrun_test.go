@@ -268,6 +268,7 @@ func TestConfigValidate(t *testing.T) {
 		"duration":      func(c *botrun.Config) { c.Duration = -1 },
 		"io":            func(c *botrun.Config) { c.IO = "carrier-pigeon" },
 		"rate":          func(c *botrun.Config) { c.Rate.Hz = protocol.MaxRateHz + 1 },
+		"detail":        func(c *botrun.Config) { c.Detail = protocol.MaxDetail + 1 },
 		"interval":      func(c *botrun.Config) { c.ActionInterval = time.Microsecond },
 		"grace":         func(c *botrun.Config) { c.Grace = -1 },
 		"grace > limit": func(c *botrun.Config) { c.Grace = c.DrainLimit + 1 },

@@ -68,6 +68,9 @@ type Config struct {
 	// Rate is the snapshot rate and byte budget each bot asks for (zero:
 	// the server's defaults).
 	Rate protocol.Rate
+	// Detail is the levels of detail each bot asks for (protocol.Detail;
+	// zero: the server's default, all).
+	Detail uint8
 	// ActionInterval: a bot decides every ActionInterval to twice that,
 	// uniformly. Default 150 ms (150–300 ms).
 	ActionInterval time.Duration
@@ -169,6 +172,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("botrun: negative duration %v", c.Duration)
 	case c.Listen == nil && !slices.Contains(udpio.Kinds(), c.IO):
 		return fmt.Errorf("botrun: io %q is none of %v", c.IO, udpio.Kinds())
+	case c.Detail > protocol.MaxDetail:
+		return fmt.Errorf("botrun: detail %d over %d tiers", c.Detail, protocol.MaxDetail)
 	case c.Rate.Hz > protocol.MaxRateHz:
 		return fmt.Errorf("botrun: rate %d Hz over %d", c.Rate.Hz, protocol.MaxRateHz)
 	case c.ActionInterval < time.Millisecond:
