@@ -20,7 +20,7 @@ FUZZ_TARGETS := \
 	./netcode/udpio:FuzzProcDrops \
 	./tools/abuse/halfopen:FuzzReceive
 
-.PHONY: help test vet jstest browsertest bench fuzz run perf simcheck capture abuse
+.PHONY: help test vet jstest browsertest bench fuzz run perf simcheck capture abuse mixed
 
 help:
 	@echo "make test       vet, format check, every test, the race detector on server, netcode, the client library and the protocol, and the page in Chromium (what CI runs)"
@@ -33,6 +33,8 @@ help:
 	@echo "make perf       the payload harness: bit-packed vs FlatBuffers, protobuf, JSON+zstd, naive (ARGS='-json')"
 	@echo "make capture    server + bots on loopback under tcpdump, then pcapbw's report (needs root; BOTS=, DURATION=)"
 	@echo "make abuse      bots alone, then beside half-open sessions that reconnect, each on a fresh server: RSS, tick, action p99 (BOTS=, SESSIONS=, DURATION=, SOURCE_IPS=)"
+	@echo "make mixed      native bots, WebRTC bots, then both, each on a fresh server beside an idle one: what a browser session costs"
+	@echo "                (goroutines, heap, RSS, CPU, tick p99) next to a native one (NATIVE=, BROWSER=, DURATION=)"
 	@echo "make run        the server with the demo game and 200 in-process bots, a summary line a second, and the"
 	@echo "                browser page at http://127.0.0.1:7778/ (ARGS='-duration 10s')"
 
@@ -93,3 +95,6 @@ capture:
 
 abuse:
 	bash tools/abuse/measure.sh
+
+mixed:
+	bash tools/bots/mixed.sh

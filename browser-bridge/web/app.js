@@ -1,5 +1,5 @@
 // The page: connects, draws the world, flies the player's ship, tunes the
-// snapshot rate and budget, and charts the bandwidth. window.flotilla
+// snapshot rate, budget and levels of detail, and charts the bandwidth. window.flotilla
 // exposes the counters (conn.js's stats) for tests and the curious.
 
 import { Connection } from './conn.js';
@@ -28,6 +28,12 @@ const g = world.getContext('2d');
 const chart = new Chart($('rate'), $('sizes'));
 const hz = $('hz');
 const bps = $('bps');
+const detail = $('detail');
+// What each Detail keeps (protocol.Detail), with the demo game's rings of
+// tiles around the ship for each tier (demowire.DefaultInterest).
+const DETAILS = {
+  1: 'full only (1 ring)', 2: 'to medium (2 rings)', 3: 'to low (3 rings)', 4: 'all, to blip (5 rings)',
+};
 
 let F = null; // the schema's field numbers
 let view = { entities: [], events: [] };
@@ -147,6 +153,7 @@ let rateTimer = 0;
 function showTuning() {
   $('hz-out').textContent = `${hz.value} /s`;
   $('bps-out').textContent = `${fmtBytes(Number(bps.value))}/s`;
+  $('detail-out').textContent = DETAILS[detail.value];
 }
 function tune() {
   showTuning();
@@ -155,14 +162,23 @@ function tune() {
 }
 hz.addEventListener('input', tune);
 bps.addEventListener('input', tune);
+// Detail: a Detail message a moment after the slider stops.
+let detailTimer = 0;
+detail.addEventListener('input', () => {
+  showTuning();
+  clearTimeout(detailTimer);
+  detailTimer = setTimeout(() => conn.setDetail(Number(detail.value)), 150);
+});
 $('reset').addEventListener('click', () => {
   const w = conn.stats.welcome;
   if (w) {
     hz.value = w.snapshotHz;
     bps.value = w.bytesPerSec;
   }
+  detail.value = 4;
   showTuning();
   conn.setRate(0, 0);
+  conn.setDetail(4);
 });
 showTuning();
 

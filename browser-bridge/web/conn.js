@@ -5,7 +5,7 @@
 
 import {
   parseSchemaDesc, parseSnapshotHead, SnapshotHistory, FlotillaError, ChecksumError,
-  encodeAction, encodeRate, encodeDesync, encodeAcks, parseServerMessage, APPLIED, REASON_NAMES,
+  encodeAction, encodeRate, encodeDetail, encodeDesync, encodeAcks, parseServerMessage, APPLIED, REASON_NAMES,
 } from './js/flotilla/index.js';
 
 /** What DTLS and SCTP add to each data-channel message (bridge.Overhead). */
@@ -41,6 +41,7 @@ export function newStats() {
     bytesPerSec: 0, // over the last second: payload plus OVERHEAD a message
     lastSnapshotBytes: 0,
     rate: { hz: 0, bytesPerSec: 0 }, // the last Rate asked for (0: server default)
+    detail: 4, // the levels of detail asked for (4: all, the server's default)
   };
 }
 
@@ -247,6 +248,12 @@ export class Connection {
     this.sendReliable(encodeAction({ seq: this.seq, kind, args: [args[0] ?? 0, args[1] ?? 0, args[2] ?? 0, s.ship] }));
     s.actionsSent++;
     return true;
+  }
+
+  /** Asks for the entities of the tiers finest levels of detail only (1..4). */
+  setDetail(tiers) {
+    this.stats.detail = tiers;
+    this.sendReliable(encodeDetail({ tiers }));
   }
 
   /** Asks for a snapshot rate and byte budget (0: the server's default). */

@@ -15,6 +15,6 @@ export {
 } from './head.js';
 export { SnapshotHistory } from './history.js';
 export {
-  encodeAction, encodeRate, encodeDesync, encodeAcks, parseServerMessage, REASON_NAMES,
-  MSG_ACTION, MSG_DESYNC, MSG_RATE, MSG_WELCOME, MSG_RESULT, MSG_BYE, APPLIED, FIZZLED, MAX_RATE_HZ, MAX_ACKS,
+  encodeAction, encodeRate, encodeDetail, encodeDesync, encodeAcks, parseServerMessage, REASON_NAMES,
+  MSG_ACTION, MSG_DESYNC, MSG_RATE, MSG_DETAIL, MSG_WELCOME, MSG_RESULT, MSG_BYE, APPLIED, FIZZLED, MAX_RATE_HZ, MAX_DETAIL, MAX_ACKS,
 } from './session.js';

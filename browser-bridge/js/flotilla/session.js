@@ -1,6 +1,7 @@
 // The game session's messages (STANDARD.md 4.1) and a browser's
 // acknowledgements (section 5), as protocol/messages.go writes and parses
-// them: encoders for what a client sends (Action, Desync, Rate, Acks), a
+// them: encoders for what a client sends (Action, Desync, Rate, Detail,
+// Acks), a
 // decoder for what the server sends (Welcome, Result, Bye).
 //
 // Integers are little-endian; uvarint and varint are Go's encoding/binary
@@ -12,6 +13,7 @@ import { MalformedError } from './errors.js';
 export const MSG_ACTION = 1;
 export const MSG_DESYNC = 2;
 export const MSG_RATE = 3;
+export const MSG_DETAIL = 4;
 export const MSG_WELCOME = 64;
 export const MSG_RESULT = 65;
 export const MSG_BYE = 66;
@@ -22,6 +24,8 @@ export const FIZZLED = 2;
 
 /** Highest snapshot rate a Rate may ask for. */
 export const MAX_RATE_HZ = 240;
+/** Levels of detail: a Detail of MAX_DETAIL asks for all of them. */
+export const MAX_DETAIL = 4;
 /** Most game-parameter bytes a Welcome carries. */
 export const MAX_GAME_PARAMS = 32;
 /** Most sequences of one Acks message. */
@@ -83,6 +87,18 @@ export function encodeRate(r) {
   putUvarint(out, r.hz);
   putUvarint(out, r.bytesPerSec);
   return Uint8Array.from(out);
+}
+
+/**
+ * A Detail message: [type 4] [tiers] (u8, 1..4): only the entities of the
+ * `tiers` finest levels of detail (1: full detail alone; 4: all, the
+ * server's default).
+ * @param {{tiers: number}} d
+ * @returns {Uint8Array}
+ */
+export function encodeDetail(d) {
+  checkInt('tiers', d.tiers, 1, MAX_DETAIL);
+  return Uint8Array.of(MSG_DETAIL, d.tiers);
 }
 
 /**

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  encodeAction, encodeRate, encodeDesync, encodeAcks, parseServerMessage, MalformedError,
+  encodeAction, encodeRate, encodeDetail, encodeDesync, encodeAcks, parseServerMessage, MalformedError,
 } from '../flotilla/index.js';
 
 const hex = (s) => new Uint8Array(Buffer.from(s, 'hex'));
@@ -33,6 +33,11 @@ test('rates, desyncs and acks encode as Go encodes them', () => {
   assert.equal(toHex(encodeRate({ hz: 5, bytesPerSec: 1000 })), '0305e807');
   assert.throws(() => encodeRate({ hz: 241, bytesPerSec: 0 }), RangeError);
   assert.throws(() => encodeRate({ hz: 1, bytesPerSec: 2 ** 32 }), RangeError);
+  // Detail: what protocol.AppendDetail writes.
+  assert.equal(toHex(encodeDetail({ tiers: 1 })), '0401');
+  assert.equal(toHex(encodeDetail({ tiers: 4 })), '0404');
+  assert.throws(() => encodeDetail({ tiers: 0 }), RangeError);
+  assert.throws(() => encodeDetail({ tiers: 5 }), RangeError);
   assert.equal(toHex(encodeDesync({ seq: 65535, frame: 0xdeadbeef, permanent: true })), '02ffffefbeadde01');
   assert.equal(toHex(encodeDesync({ seq: 7, frame: 300, permanent: false })), '0207002c01000000');
   assert.equal(toHex(encodeAcks(0, 1, 65535, 300)), '00000100ffff2c01');

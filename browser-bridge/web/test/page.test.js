@@ -106,6 +106,20 @@ async function stopServer(proc) {
   await within(gone, 2000);
 }
 
+/** The page's mean entities in view and bytes per second over ms, sampled every 250 ms. */
+async function meanOf(page, ms) {
+  let entities = 0;
+  let bytesPerSec = 0;
+  let n = 0;
+  for (let t = 0; t < ms; t += 250, n++) {
+    const s = await page.evaluate(() => ({ e: window.flotilla.entities, b: window.flotilla.bytesPerSec }));
+    entities += s.e;
+    bytesPerSec += s.b;
+    await sleep(250);
+  }
+  return { entities: entities / n, bytesPerSec: bytesPerSec / n };
+}
+
 /** The page's mean bytes per second over ms, sampled every 250 ms. */
 async function meanRate(page, ms) {
   const xs = [];
@@ -171,6 +185,24 @@ test('the page flies a ship among bots in Chromium', { timeout: 240000 }, async 
     const s1b = await page.evaluate(() => ({ ...window.flotilla }));
     assert.ok(flew, `no action applied: ${s1b.actionsSent} sent, ${s1b.fizzled} fizzled (last reason ${s1b.lastFizzle})`);
 
+    // One level of detail: the coarser entities leave the view, and the
+    // bytes a second fall with them. Then all levels again.
+    const setDetail = async (tiers) => {
+      await page.$eval('#detail', (el, v) => {
+        el.value = String(v);
+        el.dispatchEvent(new Event('input', { bubbles: true }));
+      }, tiers);
+      await page.waitForFunction((v) => window.flotilla.detail === v, tiers, { timeout: 2000, polling: 50 });
+      await sleep(1500); // the change reaches the view; the rate's window is a second
+    };
+    const allDetail = await meanOf(page, 3000);
+    await setDetail(1);
+    const oneDetail = await meanOf(page, 3000);
+    assert.ok(oneDetail.entities < allDetail.entities * 0.8 && oneDetail.bytesPerSec < allDetail.bytesPerSec,
+      `detail 4: ${allDetail.entities.toFixed(1)} entities, ${allDetail.bytesPerSec.toFixed(0)} B/s; ` +
+      `detail 1: ${oneDetail.entities.toFixed(1)} entities, ${oneDetail.bytesPerSec.toFixed(0)} B/s`);
+    await setDetail(4);
+
     // A lower byte budget lowers what the page receives.
     const before = await meanRate(page, 3000);
     await page.$eval('#bps', (el) => {
@@ -194,6 +226,8 @@ test('the page flies a ship among bots in Chromium', { timeout: 240000 }, async 
       accepted: s2.accepted, refused: s2.refused, mismatches: s2.mismatches,
       applied: s2.applied, fizzled: s2.fizzled, lastFizzle: s2.lastFizzle, presses,
       bytesPerSecBefore: Math.round(before), bytesPerSecAfter: Math.round(after),
+      detailAll: { entities: Math.round(allDetail.entities), bytesPerSec: Math.round(allDetail.bytesPerSec) },
+      detailOne: { entities: Math.round(oneDetail.entities), bytesPerSec: Math.round(oneDetail.bytesPerSec) },
     };
     writeFileSync(join(artifacts, 'page.json'), `${JSON.stringify(summary, null, 2)}\n`);
     console.log(JSON.stringify(summary));
