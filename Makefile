@@ -18,7 +18,8 @@ FUZZ_TARGETS := \
 	./tools/client:FuzzReceive \
 	./tools/pcapbw/bw:FuzzAnalyze \
 	./netcode/udpio:FuzzProcDrops \
-	./tools/abuse/halfopen:FuzzReceive
+	./tools/abuse/halfopen:FuzzReceive \
+	./browser-bridge:FuzzOffer
 
 .PHONY: help test vet jstest browsertest bench fuzz run perf simcheck capture abuse mixed
 

@@ -11,10 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/logging"
-	"github.com/pion/webrtc/v4"
-
+	"github.com/flotilla/flotilla/browser-bridge/bridgetest"
 	"github.com/flotilla/flotilla/netcode/batch"
 	"github.com/flotilla/flotilla/netcode/udpio"
 )
@@ -66,7 +63,7 @@ type rig struct {
 	done   chan struct{}
 }
 
-func newRig(t *testing.T, cfg Config) *rig {
+func newRig(t testing.TB, cfg Config) *rig {
 	t.Helper()
 	conn, err := udpio.Listen(udpio.KindNaive, netip.MustParseAddrPort("127.0.0.1:0"), udpio.Options{})
 	if err != nil {
@@ -108,74 +105,6 @@ func newRig(t *testing.T, cfg Config) *rig {
 	return r
 }
 
-// browser is a pion peer playing the browser: the same two negotiated
-// channels.
-type browser struct {
-	pc     *webrtc.PeerConnection
-	un, re *webrtc.DataChannel
-	opened chan struct{}
-	got    chan []byte
-}
-
-func newBrowser(t *testing.T) *browser {
-	t.Helper()
-	var se webrtc.SettingEngine
-	lf := logging.NewDefaultLoggerFactory()
-	lf.DefaultLogLevel = logging.LogLevelDisabled
-	se.LoggerFactory = lf
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	no, yes, zero := false, true, uint16(0)
-	idU, idR := ChannelUnreliable, ChannelReliable
-	b := &browser{pc: pc, opened: make(chan struct{}, 2), got: make(chan []byte, 64)}
-	if b.un, err = pc.CreateDataChannel("snapshots", &webrtc.DataChannelInit{Negotiated: &yes, ID: &idU, Ordered: &no, MaxRetransmits: &zero}); err != nil {
-		t.Fatal(err)
-	}
-	if b.re, err = pc.CreateDataChannel("session", &webrtc.DataChannelInit{Negotiated: &yes, ID: &idR, Ordered: &yes}); err != nil {
-		t.Fatal(err)
-	}
-	for _, dc := range []*webrtc.DataChannel{b.un, b.re} {
-		dc.OnOpen(func() { b.opened <- struct{}{} })
-		dc.OnMessage(func(m webrtc.DataChannelMessage) { b.got <- m.Data })
-	}
-	return b
-}
-
-// offer makes the browser's offer, ICE candidates gathered.
-func (b *browser) offer(t *testing.T) string {
-	t.Helper()
-	o, err := b.pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(b.pc)
-	if err := b.pc.SetLocalDescription(o); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	return b.pc.LocalDescription().SDP
-}
-
-func (b *browser) answer(t *testing.T, sdp string) {
-	t.Helper()
-	if err := b.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
-		t.Fatal(err)
-	}
-	for range 2 {
-		select {
-		case <-b.opened:
-		case <-time.After(10 * time.Second):
-			t.Fatal("channels did not open")
-		}
-	}
-}
-
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -194,8 +123,8 @@ func TestBrowserOverOneUDPPort(t *testing.T) {
 	r := newRig(t, Config{})
 	srv := httptest.NewServer(r.bridge)
 	defer srv.Close()
-	b := newBrowser(t)
-	resp, err := http.Post(srv.URL, "application/sdp", strings.NewReader(b.offer(t)))
+	b := bridgetest.New(t)
+	resp, err := http.Post(srv.URL, "application/sdp", strings.NewReader(b.Offer(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +133,7 @@ func TestBrowserOverOneUDPPort(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("signaling: %d %s", resp.StatusCode, answer)
 	}
-	b.answer(t, string(answer))
+	b.Answer(t, string(answer))
 	waitFor(t, "the handler's Open", func() bool { r.rec.mu.Lock(); defer r.rec.mu.Unlock(); return len(r.rec.open) == 1 })
 	p := r.rec.open[0]
 	if !p.Addr().Addr().IsLoopback() || p.Addr().Port() == 0 {
@@ -212,10 +141,10 @@ func TestBrowserOverOneUDPPort(t *testing.T) {
 	}
 
 	// Both ways, both channels.
-	if err := b.re.Send([]byte("hello reliable")); err != nil {
+	if err := b.Reliable.Send([]byte("hello reliable")); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.un.Send([]byte{7, 0}); err != nil {
+	if err := b.Unreliable.Send([]byte{7, 0}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the server's receipt", func() bool {
@@ -238,8 +167,8 @@ func TestBrowserOverOneUDPPort(t *testing.T) {
 	sizes := map[int]bool{}
 	for range 2 {
 		select {
-		case m := <-b.got:
-			sizes[len(m)] = true
+		case m := <-b.Got:
+			sizes[len(m.Data)] = true
 		case <-time.After(5 * time.Second):
 			t.Fatal("the browser got nothing")
 		}
@@ -267,7 +196,7 @@ func TestBrowserOverOneUDPPort(t *testing.T) {
 	}
 
 	// The browser leaves: Closed is called once.
-	b.pc.Close()
+	b.PC.Close()
 	waitFor(t, "the handler's Closed", func() bool { r.rec.mu.Lock(); defer r.rec.mu.Unlock(); return len(r.rec.closed) == 1 })
 	waitFor(t, "the bridge forgets the peer", func() bool { return r.bridge.Peers() == 0 })
 	if err := p.SendReliable([]byte("x")); err != ErrClosed {
@@ -295,7 +224,7 @@ func TestBridgeBounds(t *testing.T) {
 	waitFor(t, "the bad offer's peer to go", func() bool { return r.bridge.Peers() == 0 })
 	// Both offers are made before the first is posted, so the first
 	// peer's short timeout cannot run out before the second is refused.
-	offer, second := newBrowser(t).offer(t), newBrowser(t).offer(t)
+	offer, second := bridgetest.New(t).Offer(t), bridgetest.New(t).Offer(t)
 	if code := post(offer); code != http.StatusCreated {
 		t.Fatalf("offer: %d", code)
 	}
@@ -322,7 +251,7 @@ func TestOffersPerAddress(t *testing.T) {
 	from := netip.MustParseAddrPort("192.0.2.7:5000")
 	var offers []string
 	for range 3 {
-		offers = append(offers, newBrowser(t).offer(t))
+		offers = append(offers, bridgetest.New(t).Offer(t))
 	}
 	for i, o := range offers[:2] {
 		if _, err := r.bridge.Offer(o, from); err != nil {
@@ -373,4 +302,37 @@ func TestInFlightGainsWhileWaited(t *testing.T) {
 		t.Fatalf("returned after %v with one in flight", d)
 	}
 	f.done()
+}
+
+// Whatever a client posts as its offer, the bridge answers with an SDP
+// answer or a refusal, and never panics (pion parses the SDP; the bridge
+// bounds what it costs).
+func FuzzOffer(f *testing.F) {
+	r := newRig(f, Config{OpenTimeout: 200 * time.Millisecond, MaxConnecting: 8, MaxConnectingPerAddr: 8, OffersPerSecond: 1e6})
+	offer := bridgetest.New(f).Offer(f)
+	f.Add([]byte(offer))
+	f.Add([]byte(strings.Replace(offer, "m=application", "m=audio", 1)))
+	f.Add([]byte("v=0\r\n"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req := httptest.NewRequest(http.MethodPost, "/rtc", bytes.NewReader(body))
+		req.RemoteAddr = "127.0.0.1:1234"
+		w := httptest.NewRecorder()
+		served := make(chan struct{})
+		go func() { r.bridge.ServeHTTP(w, req); close(served) }()
+		select {
+		case <-served:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no answer in 10 s to an offer of %d bytes: %q", len(body), body)
+		}
+		switch w.Code {
+		case http.StatusCreated:
+			if !strings.HasPrefix(w.Body.String(), "v=0") {
+				t.Fatalf("201 with %q", w.Body.String())
+			}
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		default:
+			t.Fatalf("status %d for an offer of %d bytes: %s", w.Code, len(body), w.Body.String())
+		}
+	})
 }

@@ -15,7 +15,10 @@ import (
 // channel carries the session protocol's messages (and a Bye with the
 // reason before the room closes a session); the unreliable channel carries
 // snapshots to the browser and, from it, acknowledgements: the snapshot
-// sequences it accepted (protocol.AppendAcks).
+// sequences it accepted (protocol.AppendAcks). A browser that sends
+// acknowledgements that do not parse breaks the protocol: it is told so
+// (a Bye with reason protocol) and its session ends, like one whose
+// reliable message does not parse (which the room sends away).
 //
 // Give Handler to bridge.New and Transport to the room.
 type WebRTC struct {
@@ -25,6 +28,18 @@ type WebRTC struct {
 	bad   atomic.Uint64 // acknowledgement messages that did not parse
 }
 
+// end ends p's session from the bridge's side: the room hears Leave (it
+// does not close the link), and the browser, told why, is closed once that
+// has left.
+func (h *rtcHandler) end(p *bridge.Peer, l *rtcLink, reason Reason) {
+	h.mu.Lock()
+	delete(h.links, p)
+	h.mu.Unlock()
+	h.inbox.Leave(l)
+	_ = p.SendReliable(protocol.AppendBye(nil, &protocol.Bye{Reason: uint8(netReason(reason))}))
+	p.CloseAfterFlush()
+}
+
 // NewWebRTC returns the transport; capacity and maxBytes bound its Inbox
 // (events and message bytes waiting for the room).
 func NewWebRTC(capacity, maxBytes int) *WebRTC {
@@ -32,7 +47,7 @@ func NewWebRTC(capacity, maxBytes int) *WebRTC {
 }
 
 // BadAcks counts browsers' acknowledgement messages that did not parse
-// (ignored). Safe from any goroutine.
+// (each ended its session). Safe from any goroutine.
 func (w *WebRTC) BadAcks() uint64 { return w.bad.Load() }
 
 // Transport is what the room serves (pass it to New).
@@ -96,11 +111,7 @@ func (h *rtcHandler) Reliable(p *bridge.Peer, msg []byte) {
 	if l := h.link(p); l != nil && !h.inbox.Message(l, msg) {
 		// The room cannot take it: the session ends rather than lose a
 		// message it would have acknowledged.
-		h.mu.Lock()
-		delete(h.links, p)
-		h.mu.Unlock()
-		h.inbox.Leave(l)
-		p.Close()
+		h.end(p, l, ReasonBacklog)
 	}
 }
 
@@ -111,6 +122,7 @@ func (h *rtcHandler) Unreliable(p *bridge.Peer, msg []byte) {
 	}
 	if err := protocol.ParseAcks(msg, func(seq uint16) { h.inbox.Acked(l, seq) }); err != nil {
 		h.bad.Add(1)
+		h.end(p, l, ReasonProtocol)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	bridge "github.com/flotilla/flotilla/browser-bridge"
+	"github.com/flotilla/flotilla/browser-bridge/bridgetest"
 	"github.com/flotilla/flotilla/netcode"
 	"github.com/flotilla/flotilla/netcode/batch"
 	"github.com/flotilla/flotilla/netcode/netsim"
@@ -254,4 +255,85 @@ func earliest(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// Browsers that send garbage, one on each channel, are told why (a Bye
+// with reason protocol) and closed; a well-behaved browser in the same
+// room notices nothing.
+func TestBrowsersThatSendGarbage(t *testing.T) {
+	r := runRTCRoom(t, server.Config{})
+	ctx := context.Background()
+	c, err := flotilla.NewWebRTC(ctx, flotilla.WebRTCConfig{URL: r.URL, Loopback: true}, flotilla.Config{}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(time.Now())
+	stop := make(chan struct{})
+	bystander := make(chan error, 1)
+	var before uint64
+	go func() {
+		// The bystander polls until told to stop; it counts snapshots
+		// from the moment its ship is in.
+		for {
+			select {
+			case <-stop:
+				bystander <- c.Err()
+				return
+			default:
+			}
+			now := time.Now()
+			if _, err := c.Poll(now); err != nil {
+				bystander <- err
+				return
+			}
+			if c.Ready() && before == 0 {
+				before = c.Stats().Snapshots
+			}
+			_ = c.Wait(now.Add(5 * time.Millisecond))
+		}
+	}()
+
+	for _, tc := range []struct {
+		name    string
+		garbage []byte
+		channel func(b *bridgetest.Browser) interface{ Send([]byte) error }
+	}{
+		{"acks of odd length", []byte{1, 2, 3}, func(b *bridgetest.Browser) interface{ Send([]byte) error } { return b.Unreliable }},
+		{"a reliable message of no type", []byte{99, 1, 2}, func(b *bridgetest.Browser) interface{ Send([]byte) error } { return b.Reliable }},
+	} {
+		b := bridgetest.New(t)
+		b.Dial(t, r.URL)
+		var w protocol.Welcome
+		if m := b.Next(t, true, 5*time.Second); protocol.ParseWelcome(m.Data, &w) != nil {
+			t.Fatalf("%s: first message %x, want a Welcome", tc.name, m.Data)
+		}
+		if err := tc.channel(b).Send(tc.garbage); err != nil {
+			t.Fatal(err)
+		}
+		var bye protocol.Bye
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			m := b.Next(t, true, time.Until(deadline))
+			if protocol.ParseBye(m.Data, &bye) == nil {
+				break
+			}
+		}
+		if netcode.Reason(bye.Reason) != netcode.ReasonProtocol {
+			t.Errorf("%s: Bye with reason %v, want protocol", tc.name, netcode.Reason(bye.Reason))
+		}
+		select {
+		case <-b.Closed:
+		case <-time.After(5 * time.Second):
+			t.Errorf("%s: the browser was told but not closed", tc.name)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	if err := <-bystander; err != nil {
+		t.Fatalf("the bystander: %v", err)
+	}
+	st := c.Stats()
+	if before == 0 || st.Snapshots < before+5 || st.ChecksumMismatch != 0 {
+		t.Errorf("the bystander: %d snapshots before the garbage, %d after, %d checksum mismatches", before, st.Snapshots, st.ChecksumMismatch)
+	}
+	r.stop()
 }

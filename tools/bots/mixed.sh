@@ -25,15 +25,15 @@
 # For each run it records: the time to connect (1-s resolution: the bots'
 # -live lines), bots connected, action-to-effect p50/p99, actions lost and
 # snapshot bytes p50 (the bots' -json report; in the mixed run one value
-# for each transport, native | browser); the room's tick p50/p99,
-# interpolated in the flotilla_tick_duration_seconds buckets between
-# /metrics scrapes at the start and end of the window; the mean of
-# go_goroutines and go_memstats_heap_inuse_bytes (scraped every second) and
-# of VmRSS (every 250 ms) over the window; the peak VmRSS of the run; the
-# CPU seconds of the server and of the bots (/proc/PID/stat) over the
-# window, the bots' over their whole life too. It prints one table, the
-# cost of a session (browser: browser run minus idle, over the browser bots
-# connected; native likewise from the native run) and the tick p99 of the
+# for each transport, native | browser); the room's tick p50/p99 (linear
+# in the flotilla_tick_duration_seconds buckets, between /metrics scrapes
+# at the start and end of the window) and mean; the means over the window
+# of go_goroutines and go_memstats_heap_inuse_bytes (scraped every second)
+# and of VmRSS (every 250 ms); the run's peak VmRSS; the CPU seconds of
+# server and bots (/proc/PID/stat) in the window, the bots' whole life too,
+# and of the whole machine (/proc/stat: other work skews every figure).
+# It prints one table, the cost of a session (browser run minus idle, over
+# the browser bots connected; native likewise) and the tick p99 of the
 # mixed run against the native one.
 #
 #   NATIVE           native bots (default 500)
@@ -68,9 +68,7 @@ done
 	{ echo "mixed: NATIVE, BROWSER, DURATION, IDLE and CONNECT_TIMEOUT must be positive" >&2; exit 2; }
 ((NATIVE <= 100000 && BROWSER <= 1024)) ||
 	{ echo "mixed: NATIVE is at most 100000, BROWSER at most 1024 (the bridge's peers)" >&2; exit 2; }
-for tool in go curl python3 ss pgrep timeout; do
-	command -v $tool >/dev/null || { echo "mixed: $tool not found" >&2; exit 1; }
-done
+for tool in go curl python3 ss pgrep timeout; do command -v $tool >/dev/null || { echo "mixed: $tool not found" >&2; exit 1; }; done
 
 TOTAL=$((NATIVE + BROWSER))
 MAX_CLIENTS=$((TOTAL > 400 ? TOTAL : 400))
@@ -111,8 +109,8 @@ echo "== building into $WORK" >&2
 go build -o "$WORK/flotilla" ./server/cmd/flotilla
 go build -o "$WORK/bots" ./tools/bots
 
-# unused prints a port of $1 that no UDP or TCP socket holds (gnet binds
-# with SO_REUSEPORT, so a port in use would be shared, not refused).
+# unused prints a port that no UDP or TCP socket holds (gnet binds with
+# SO_REUSEPORT, so a port in use would be shared, not refused).
 unused() {
 	local p
 	for _ in $(seq 50); do
@@ -129,12 +127,9 @@ unused() {
 TICKS=$(getconf CLK_TCK)
 # cputime prints the user+system seconds of the PIDs given (gone ones: 0).
 cputime() {
-	local pid sum=0 s
-	for pid in "$@"; do
-		s=$(awk -v t="$TICKS" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / t }' "/proc/$pid/stat" 2>/dev/null) || s=0
-		sum=$(awk -v a="$sum" -v b="${s:-0}" 'BEGIN { printf "%.2f", a + b }')
-	done
-	echo "$sum"
+	local pid
+	for pid in "$@"; do cat "/proc/$pid/stat" 2>/dev/null || true; done |
+		awk -v t="$TICKS" '{ sub(/^.*\) /, ""); s += $12 + $13 } END { printf "%.2f\n", s / t }'
 }
 now() { date +%s.%N; }
 
@@ -142,14 +137,15 @@ now() { date +%s.%N; }
 # every 250 ms to rss.txt and "time goroutines heap_inuse clients" every
 # second to gauges.txt, from http://$3/metrics.
 probe() {
-	local dir=$1 pid=$2 admin=$3 n=0 rss
+	local dir=$1 pid=$2 admin=$3 n=0 rss m
 	while [[ ! -e $dir/stop ]] && kill -0 "$pid" 2>/dev/null; do
 		rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || break
 		echo "$(now) $rss" >>"$dir/rss.txt"
 		if ((n++ % 4 == 0)); then
-			curl -s --max-time 1 "http://$admin/metrics" 2>/dev/null | awk -v t="$(now)" '
-				$1 == "go_goroutines" { g = $2 } $1 == "go_memstats_heap_inuse_bytes" { h = $2 }
-				$1 == "flotilla_clients" { c = $2 } END { if (g != "") print t, g, h, c }' >>"$dir/gauges.txt" || true
+			# Stamped once read: a scrape stamped inside the window saw it.
+			m=$(curl -s --max-time 1 "http://$admin/metrics" 2>/dev/null) || true
+			awk -v t="$(now)" '$1 == "go_goroutines" { g = $2 } $1 == "go_memstats_heap_inuse_bytes" { h = $2 }
+				$1 == "flotilla_clients" { c = $2 } END { if (g != "") print t, g, h, c }' <<<"$m" >>"$dir/gauges.txt"
 		fi
 		sleep 0.25
 	done
@@ -176,10 +172,10 @@ connected() {
 run() {
 	local host=127.0.3.$1 name=$2 nat=$3 brw=$4 dir=$WORK/run-$1-$2 port admin web srv prb i
 	local -a bots=() logs=() kids=()
+	local bound=$((CONNECT_TIMEOUT + DURATION + IDLE + 60)) act=$((CONNECT_TIMEOUT + DURATION + 10))
 	mkdir -p "$dir"
 	port=$(unused) admin=$host:$(unused) web=$host:$(unused)
 	echo "$name $nat $brw" >"$dir/about"
-	local bound=$((CONNECT_TIMEOUT + DURATION + IDLE + 60))
 	"$WORK/flotilla" -listen "$host:$port" -admin "$admin" -http "$web" -duration "${bound}s" \
 		-max-clients "$MAX_CLIENTS" -max-unproven "$MAX_UNPROVEN" >"$dir/server.out" 2>"$dir/server.log" &
 	srv=$!
@@ -197,7 +193,6 @@ run() {
 
 	# The bots act until interrupted below; their own -duration and the
 	# timeout only bound them.
-	local act=$((CONNECT_TIMEOUT + DURATION + 10))
 	start() { # start KIND COUNT FLAGS...
 		local kind=$1 count=$2
 		shift 2
@@ -232,19 +227,25 @@ run() {
 	scrape "$admin" "$dir/metrics0.txt"
 	cputime "$srv" >"$dir/cpu_srv0"
 	cputime "${kids[@]}" >"$dir/cpu_bots0"
+	grep '^cpu ' /proc/stat >"$dir/stat0"
 	sleep $((want > 0 ? DURATION : IDLE))
 	scrape "$admin" "$dir/metrics1.txt"
 	cputime "$srv" >"$dir/cpu_srv1"
 	cputime "${kids[@]}" >"$dir/cpu_bots1"
+	grep '^cpu ' /proc/stat >"$dir/stat1"
 	now >"$dir/t_m1"
-	# The bots' CPU over their life is read until they exit.
-	for b in "${bots[@]}"; do kill -INT "$b" 2>/dev/null || true; done
-	local alive=1
+	# SIGINT goes to the bots themselves: timeout would pass it on twice
+	# (to its child, then to its process group), and a second one kills
+	# them before they report. Each one's CPU over its life is read until
+	# it exits.
+	for p in "${kids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+	local alive=1 c
 	while ((alive)); do
 		alive=0
-		for b in "${bots[@]}"; do kill -0 "$b" 2>/dev/null && alive=1; done
-		c=$(cputime "${kids[@]}")
-		[[ $c == 0.00 ]] || echo "$c" >"$dir/cpu_bots_life"
+		for p in "${kids[@]}"; do
+			c=$(cputime "$p")
+			[[ $c == 0.00 ]] || { echo "$c" >"$dir/cpu_life.$p" && alive=1; }
+		done
 		sleep 0.2
 	done
 	for b in "${bots[@]}"; do halt "$b" INT 1 || echo "$?" >>"$dir/bots_rc"; done
@@ -264,11 +265,7 @@ import glob, json, os, re, sys
 work, duration, rev = sys.argv[1], sys.argv[2], sys.argv[3]
 
 def text(path, default=""):
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return default
+    return open(path).read() if os.path.exists(path) else default
 
 def number(path, default=0.0):
     try:
@@ -277,37 +274,19 @@ def number(path, default=0.0):
         return default
 
 def series(path):
-    """Rows of floats of a whitespace-separated file."""
-    out = []
-    for line in text(path).splitlines():
-        try:
-            out.append([float(x) for x in line.split()])
-        except ValueError:
-            pass
-    return out
+    """Rows of floats of a whitespace-separated file (complete rows only)."""
+    return [[float(x) for x in l.split()] for l in text(path).splitlines() if re.fullmatch(r"[\d. e+-]+", l)]
 
 def prom(path):
-    """Prometheus text: {name + labels: value}, the labels as written."""
-    values = {}
-    for line in text(path).splitlines():
-        if line and not line.startswith("#"):
-            key, _, value = line.rpartition(" ")
-            try:
-                values[key] = float(value)
-            except ValueError:
-                pass
-    return values
-
-BUCKET = re.compile(r'^flotilla_tick_duration_seconds_bucket\{le="([^"]+)"\}$')
+    """Prometheus text: {name + labels as written: value}."""
+    lines = (l.rpartition(" ") for l in text(path).splitlines() if l and not l.startswith("#"))
+    return {key: float(value) for key, _, value in lines}
 
 def tick_buckets(before, after):
-    """The histogram's cumulative counts over the window: [(le, count)]."""
-    out = []
-    for key, count in after.items():
-        m = BUCKET.match(key)
-        if m:
-            out.append((float(m.group(1)), count - before.get(key, 0.0)))
-    return sorted(out)
+    """The tick histogram's cumulative counts over the window: [(le, count)]."""
+    bucket = re.compile(r'flotilla_tick_duration_seconds_bucket\{le="([^"]+)"\}')
+    return sorted((float(m.group(1)), count - before.get(key, 0.0))
+                  for key, count in after.items() if (m := bucket.fullmatch(key)))
 
 def percentile(buckets, q):
     """q-quantile in seconds, linear between a bucket's bounds (the lowest
@@ -334,26 +313,31 @@ for d in sorted(glob.glob(os.path.join(work, "run-*"))):
     gauges = [g for g in series(os.path.join(d, "gauges.txt")) if len(g) >= 3 and t0 <= g[0] <= t1]
     rss = [r for r in series(os.path.join(d, "rss.txt")) if len(r) == 2]
     in_window = [r[1] for r in rss if t0 <= r[0] <= t1]
-    ticks = tick_buckets(prom(os.path.join(d, "metrics0.txt")), prom(os.path.join(d, "metrics1.txt")))
+    m0, m1 = prom(os.path.join(d, "metrics0.txt")), prom(os.path.join(d, "metrics1.txt"))
+    buckets = tick_buckets(m0, m1)
+    count = m1.get("flotilla_tick_duration_seconds_count", 0) - m0.get("flotilla_tick_duration_seconds_count", 0)
+    total = m1.get("flotilla_tick_duration_seconds_sum", 0) - m0.get("flotilla_tick_duration_seconds_sum", 0)
     reports = {}
     for kind, n in (("native", int(nat)), ("browser", int(brw))):
         if n:
-            try:
-                reports[kind] = json.loads(text(os.path.join(d, f"bots-{kind}.json")) or "{}")
-            except ValueError:
-                reports[kind] = {}
+            out = text(os.path.join(d, f"bots-{kind}.json")).strip()
+            reports[kind] = json.loads(out) if out.startswith("{") else {}
             reports[kind].setdefault("clients", n)
+    # /proc/stat: user nice system idle iowait irq softirq steal, in ticks.
+    st = [[float(x) for x in text(os.path.join(d, f"stat{i}"), "cpu" + " 0" * 8).split()[1:9]] for i in (0, 1)]
+    ticks = [(b - a) / os.sysconf("SC_CLK_TCK") for a, b in zip(*st)]
     runs.append({
+        "busy": sum(ticks[i] for i in (0, 1, 2, 5, 6)), "steal": ticks[7],
         "name": name, "native": int(nat), "browser": int(brw), "reports": reports,
         "connect": number(os.path.join(d, "connect_s"), None) if reports else None,
-        "tick50": percentile(ticks, 0.50), "tick99": percentile(ticks, 0.99),
+        "tick50": percentile(buckets, 0.50), "tick99": percentile(buckets, 0.99), "tick_mean": total / count if count else None,
         "goroutines": sum(g[1] for g in gauges) / len(gauges) if gauges else None,
         "heap": sum(g[2] for g in gauges) / len(gauges) / 2**20 if gauges else None,
         "rss": sum(in_window) / len(in_window) / 1024 if in_window else None,
         "rss_peak": max((r[1] for r in rss), default=0) / 1024,
         "cpu_srv": number(os.path.join(d, "cpu_srv1")) - number(os.path.join(d, "cpu_srv0")),
         "cpu_bots": number(os.path.join(d, "cpu_bots1")) - number(os.path.join(d, "cpu_bots0")),
-        "cpu_bots_life": number(os.path.join(d, "cpu_bots_life")), "span": span,
+        "cpu_bots_life": sum(number(f) for f in glob.glob(os.path.join(d, "cpu_life.*"))), "span": span,
     })
 
 def fmt(v, spec="{:.1f}"):
@@ -379,6 +363,7 @@ rows = [
     ("bot errors (first)", lambda r: " | ".join(((rep.get("errors") or ["-"])[0].split(": ")[-1])[:28] for rep in r["reports"].values()) or "-"),
     ("tick p50 (ms)", lambda r: fmt(r["tick50"] and r["tick50"] * 1000, "{:.2f}")),
     ("tick p99 (ms)", lambda r: fmt(r["tick99"] and r["tick99"] * 1000, "{:.2f}")),
+    ("tick mean (ms)", lambda r: fmt(r["tick_mean"] and r["tick_mean"] * 1000, "{:.2f}")),
     ("goroutines (mean)", lambda r: fmt(r["goroutines"], "{:.0f}")),
     ("heap in use (MB, mean)", lambda r: fmt(r["heap"])),
     ("RSS (MB, mean)", lambda r: fmt(r["rss"])),
@@ -386,6 +371,9 @@ rows = [
     ("server CPU s (window)", lambda r: f"{r['cpu_srv']:.1f} ({100 * r['cpu_srv'] / r['span']:.0f}%)"),
     ("bots CPU s (window)", lambda r: f"{r['cpu_bots']:.1f} ({100 * r['cpu_bots'] / r['span']:.0f}%)" if r["reports"] else "-"),
     ("bots CPU s (whole life)", lambda r: fmt(r["cpu_bots_life"]) if r["reports"] else "-"),
+    ("machine busy s (window)", lambda r: f"{r['busy']:.1f} ({100 * r['busy'] / r['span']:.0f}%)"),
+    ("  of which others' s", lambda r: f"{r['busy'] - r['cpu_srv'] - r['cpu_bots']:.1f}"),
+    ("  steal s", lambda r: f"{r['steal']:.1f}"),
 ]
 print()
 print(f"# window {duration} s of play after every bot connected (idle: its own); server at {rev}; "
@@ -409,7 +397,7 @@ for name in ("browser", "native"):
     print(f"per {name} session ({n} connected): {(r['goroutines'] - idle['goroutines']) / n:.2f} goroutines, "
           f"{(r['heap'] - idle['heap']) * 1024 / n:.1f} KB heap in use, {(r['rss'] - idle['rss']) * 1024 / n:.1f} KB RSS "
           f"(mean; peak RSS {(r['rss_peak'] - idle['rss_peak']) * 1024 / n:.1f} KB), "
-          f"{1000 * r['cpu_srv'] / r['span'] / n:.2f} ms server CPU a second")
+          f"{1000 * (r['cpu_srv'] / r['span'] - idle['cpu_srv'] / idle['span']) / n:.2f} ms server CPU a second")
 mixed, native = by["mixed"], by["native"]
 ratio = f"{mixed['tick99'] / native['tick99']:.2f}x" if mixed["tick99"] and native["tick99"] else "-"
 print(f"tick p99: mixed {fmt(mixed['tick99'] and mixed['tick99'] * 1000, '{:.2f}')} ms vs native "
