@@ -54,9 +54,10 @@ func (c *Codec) AppendFull(dst []byte, v *View) ([]byte, error) {
 // within cap(dst). A nil base encodes a full snapshot. The receiver must hold
 // exactly base (the enclosing packet names which one it is).
 //
-// base is only read. AppendDelta records v's checksum in v (see View), so v
-// must not be encoded from two goroutines at once; if base carries such a
-// record, v's checksum costs a hash per changed entity only.
+// base is only read. AppendDelta records v's checksum in v (see View) unless
+// v holds one, so v must not be encoded from two goroutines at once until it
+// holds one (Schema.Seal records it); if base carries such a record, v's
+// checksum costs a hash per changed entity only.
 func (c *Codec) AppendDelta(dst []byte, base, v *View) ([]byte, error) {
 	if err := c.plan(base, v); err != nil {
 		return dst, err
@@ -180,6 +181,9 @@ func (c *Codec) plan(base, v *View) error {
 // encoder calls it only once the records are written, so an encoding that
 // overflows its buffer does not pay for hashing.
 func (c *Codec) sumOf(base, v *View) {
+	if v.sumOK {
+		return // recorded: a view is not changed in place once encoded (see View)
+	}
 	if base == nil {
 		v.sum, v.sumOK = c.schema.entitySum(v), true
 		return

@@ -33,7 +33,8 @@ type Event struct {
 // match; on the sender's side it makes the checksum describe the baseline as
 // it was when recorded, so the receiver rejects the snapshots (or, if the
 // receiver holds that old state, accepts them): Codec.VerifyBaselines turns
-// on a check for it at encode time.
+// on a check for it at encode time. An encoder does not record again the
+// checksum of a view that holds one.
 type View struct {
 	Entities []Entity
 	Events   []Event
@@ -47,6 +48,16 @@ func (v *View) Reset() {
 	v.Entities = v.Entities[:0]
 	v.Events = v.Events[:0]
 	v.sumOK = false
+}
+
+// Seal records v's entity checksum in v unless it holds one. A view that
+// holds one is only read by the encoder, as the view encoded or as a
+// baseline, so a sealed view may be encoded from several goroutines at
+// once (each with its own Codec). It costs a hash per entity.
+func (s *Schema) Seal(v *View) {
+	if !v.sumOK {
+		v.sum, v.sumOK = s.entitySum(v), true
+	}
 }
 
 // Invalidate drops the checksum the codec recorded in v. Call it after

@@ -49,8 +49,13 @@ type client struct {
 	// prioritized snapshot looked: the next one sorts about twice that.
 	lastFill int
 	// crowded: the last prioritized snapshot left entities out, so the
-	// next one goes straight to the accumulator (see sendSnapshot).
+	// next one goes straight to the accumulator (see worker.build).
 	crowded bool
+
+	// This tick's snapshot: the shared view chosen for it (the room's
+	// goroutine), and what a worker built from it.
+	cur *view
+	job job
 }
 
 // histEntry is one sent snapshot: the view the client holds if it accepts

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/flotilla/flotilla/protocol"
@@ -35,6 +36,9 @@ const (
 	// clock skips ahead instead of running them all at once.
 	DefaultMaxLagFrames = 15
 )
+
+// maxWorkers bounds Config.Workers.
+const maxWorkers = 256
 
 // Config holds a room's settings. Zero fields take the defaults.
 type Config struct {
@@ -91,6 +95,12 @@ type Config struct {
 	// keeps twice what a recent tick needed, and gives the rest back
 	// within seconds when a crowd leaves.
 	MaxFreeViewBytes int
+	// Workers is how many goroutines build the clients' snapshots each
+	// tick, the room's own included (default GOMAXPROCS). The world steps
+	// on the room's goroutine alone, and the bytes sent do not depend on
+	// the number of workers. The others start at the first tick with
+	// enough clients for them (16 snapshots) and end when the room does.
+	Workers int
 	// MaxLagFrames: when the room is this many frames behind its clock it
 	// steps the late frames at once, with their actions but without their
 	// snapshots, and counts them (default 15).
@@ -126,6 +136,7 @@ func (c Config) WithDefaults() Config {
 	def(&c.MaxPendingActions, DefaultMaxPendingActions)
 	def(&c.MaxActionsPerFrame, DefaultMaxActionsPerFrame)
 	def(&c.MaxLagFrames, DefaultMaxLagFrames)
+	def(&c.Workers, runtime.GOMAXPROCS(0))
 	return c
 }
 
@@ -167,6 +178,8 @@ func (c Config) Validate() error {
 		return bad("max pending actions %d outside 1..65536", c.MaxPendingActions)
 	case c.MaxActionsPerFrame < 1 || c.MaxActionsPerFrame > 1<<22:
 		return bad("max actions per frame %d outside 1..%d", c.MaxActionsPerFrame, 1<<22)
+	case c.Workers < 1 || c.Workers > maxWorkers:
+		return bad("workers %d outside 1..%d", c.Workers, maxWorkers)
 	case c.MaxLagFrames < 1:
 		return bad("max lag %d frames under 1", c.MaxLagFrames)
 	}

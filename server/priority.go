@@ -34,11 +34,12 @@ const ownShipWeight = 1 << 24
 // of a thousand entities costs a price for the hundred or so that fit, one
 // exact sum over the view and one encoding, not repeated measurements of
 // the whole view.
-func (r *Room) prioritize(c *client, cur, base *view, room int) (*view, []byte) {
+func (w *worker) prioritize(c *client, cur, base *view, room int) (*view, []byte) {
+	r := w.r
 	ents := cur.v.Entities
-	c.prio = r.accumulate(c, ents)
+	c.prio = w.accumulate(c, ents)
 	n := len(ents)
-	sc := &r.scratch
+	sc := &w.sc
 	// Order of preference: highest priority first, then lower index (id).
 	// Keys sort ascending as (^acc, index).
 	keys := sc.keys[:0]
@@ -79,11 +80,11 @@ func (r *Room) prioritize(c *client, cur, base *view, room int) (*view, []byte) 
 	roomBits := 8 * room
 	// Events ride along when they fit beside the removals alone.
 	evView := &cur.v
-	total := r.priceView(ents, be, pick, cost, evView)
+	total := w.priceView(ents, be, pick, cost, evView)
 	events := total <= roomBits
 	if !events {
 		evView = &sc.noEvents
-		total = r.priceView(ents, be, pick, cost, evView)
+		total = w.priceView(ents, be, pick, cost, evView)
 	}
 	// Fill: price entities in priority order, each with an id code of
 	// idGuess bits, until one does not fit; then sum exactly and go on
@@ -114,7 +115,7 @@ func (r *Room) prioritize(c *client, cur, base *view, room int) (*view, []byte) 
 				if inBase[i] >= 0 {
 					b = &be[inBase[i]]
 				}
-				cost[i] = int32(r.codec.EntityBits(b, &ents[i], delta))
+				cost[i] = int32(w.codec.EntityBits(b, &ents[i], delta))
 				if cost[i] == 0 {
 					pick[i] = true // already up to date: free
 					next++
@@ -129,7 +130,7 @@ func (r *Room) prioritize(c *client, cur, base *view, room int) (*view, []byte) 
 				next++
 			}
 		}
-		total = r.priceView(ents, be, pick, cost, evView)
+		total = w.priceView(ents, be, pick, cost, evView)
 		r.stats.measures.Add(1)
 		if total <= roomBits && (next == n || roomBits-total < int(cost[uint32(keys[next])])+idGuess) {
 			break
@@ -168,8 +169,8 @@ func (r *Room) prioritize(c *client, cur, base *view, room int) (*view, []byte) 
 	c.crowded = deferred > 0
 
 	out := r.pool.get(r.frame)
-	r.partial(&out.v, bv, &cur.v, pick, events)
-	body, err := r.codec.AppendDelta(sc.body[:0], bv, &out.v)
+	partial(&out.v, bv, &cur.v, pick, events)
+	body, err := w.codec.AppendDelta(sc.body[:0], bv, &out.v)
 	if err != nil || len(body) > room {
 		// The price list is exact (codec's TestPriceEqualsMeasure), so
 		// this does not happen; if it did, the client skips a snapshot
@@ -248,7 +249,7 @@ func sameState(b, e *codec.Entity) bool {
 // priced), the frame and evView's events. With no baseline (be empty) it
 // prices a full snapshot: no removals and no op codes (cost holds full
 // prices).
-func (r *Room) priceView(ents, be []codec.Entity, pick []bool, cost []int32, evView *codec.View) int {
+func (w *worker) priceView(ents, be []codec.Entity, pick []bool, cost []int32, evView *codec.View) int {
 	bits, records, prev, j := 0, 0, int64(-1), 0
 	for i := range ents {
 		id := ents[i].ID
@@ -272,15 +273,15 @@ func (r *Room) priceView(ents, be []codec.Entity, pick []bool, cost []int32, evV
 		prev = int64(be[j].ID)
 		records++
 	}
-	return bits + r.codec.FrameBits(records, evView)
+	return bits + w.codec.FrameBits(records, evView)
 }
 
 // accumulate returns c's priorities for the entities of ents (sorted by
 // id), each raised by its weight: entries of entities no longer in view are
 // dropped, new ones start from zero.
-func (r *Room) accumulate(c *client, ents []codec.Entity) []prioEntry {
+func (w *worker) accumulate(c *client, ents []codec.Entity) []prioEntry {
 	old := c.prio
-	next := r.scratch.prio[:0]
+	next := w.sc.prio[:0]
 	j := 0
 	for i := range ents {
 		e := &ents[i]
@@ -299,13 +300,13 @@ func (r *Room) accumulate(c *client, ents []codec.Entity) []prioEntry {
 		next = append(next, p)
 	}
 	// Swap buffers: the client keeps next, the scratch keeps old's array.
-	r.scratch.prio = old[:0]
+	w.sc.prio = old[:0]
 	return next
 }
 
 // partial fills out with base updated by the entities of cur that pick
 // marks; entities of base that cur no longer has are left out (removed).
-func (r *Room) partial(out, base, cur *codec.View, pick []bool, events bool) {
+func partial(out, base, cur *codec.View, pick []bool, events bool) {
 	out.Reset()
 	var be []codec.Entity
 	if base != nil {

@@ -22,7 +22,6 @@ type Room struct {
 	log        *slog.Logger
 	game       Game
 	schema     *codec.Schema
-	codec      *codec.Codec
 	transports []Transport
 	waiter     Waiter
 	frame      uint32    // last stepped frame
@@ -42,22 +41,16 @@ type Room struct {
 	queue       *actionQueue
 	pool        viewPool
 	views       viewCache
-	enc         encCache
-	proof       *view // the shared proof snapshot's view (empty), held for good
+	workers     []*worker // the per-client stage's; workers[0] is the room's goroutine
+	crew        crew
+	due         []*client // clients with a snapshot this tick
+	proof       *view     // the shared proof snapshot's view (empty), held for good
 	results     []sim.Result
 	pkt         []byte
 	msg         []byte
 	welcome     protocol.Welcome
 	scratch     struct {
-		picked   []int32 // prioritize's picks with a record, in priority order
-		keys     []uint64
-		pick     []bool
-		cost     []int32 // bits of each entity's record, as priced
-		inBase   []int32 // each entity's index in the baseline, or -1
-		noEvents codec.View
-		prio     []prioEntry
-		body     []byte
-		gone     []*client
+		gone []*client
 	}
 
 	budgets chan budgetChange // from SetBudget, applied by Run
@@ -95,7 +88,6 @@ func New(cfg Config, game Game, log *slog.Logger, transports ...Transport) (*Roo
 		log:        log,
 		game:       game,
 		schema:     game.Schema(),
-		codec:      codec.NewCodec(game.Schema()),
 		transports: transports,
 		clients:    make(map[ClientID]*client),
 		perAddr:    make(map[netip.Addr]addrCount),
@@ -110,9 +102,10 @@ func New(cfg Config, game Game, log *slog.Logger, transports ...Transport) (*Roo
 		TickHz: uint32(cfg.TickHz), InputDelay: uint32(cfg.InputDelay),
 		SchemaHash: r.schema.Hash(), Game: append([]byte(nil), game.Params()...),
 	}
-	r.scratch.body = make([]byte, 0, maxSnapshot)
 	r.views.views = make(map[viewKey]*view)
-	r.enc.m = make(map[encKey]encoding)
+	for range cfg.Workers {
+		r.workers = append(r.workers, newWorker(r))
+	}
 	r.proof = r.pool.get(0)
 	r.stats.init()
 	for _, t := range transports {
@@ -258,6 +251,10 @@ func (r *Room) step() {
 // state, the tick's caches and the transports.
 func (r *Room) snapshots() {
 	proofDue := due(r.frame, r.cfg.ProofHz, r.cfg.TickHz)
+	// On the room's goroutine: proofs, and each due client's shared view
+	// (the game is read here only), sealed so that workers may encode it
+	// at once.
+	dues := r.due[:0]
 	for _, c := range r.order {
 		if !c.proven {
 			// The first proof waits for a poll after the arrival's (the
@@ -270,11 +267,22 @@ func (r *Room) snapshots() {
 		c.focus = r.game.Focus(c.avatar)
 		c.tokens = min(c.tokens+c.bps, c.tokenCap)
 		if due(r.frame, c.hz, r.cfg.TickHz) {
-			r.sendSnapshot(c)
+			c.cur = r.focusView(c.focus, c.lastSnap, c.detail)
+			dues = append(dues, c)
 		}
 	}
+	// On every worker: each client's snapshot. Then, in client order, on
+	// the room's goroutine: the sends.
+	r.build(dues)
+	for _, c := range dues {
+		r.emit(c)
+	}
+	clear(dues)
+	r.due = dues[:0]
 	r.views.endTick(&r.pool)
-	r.enc.endTick()
+	for _, w := range r.workers {
+		w.endTick()
+	}
 	r.pool.endTick()
 }
 

@@ -153,6 +153,7 @@ type memLink struct {
 	reliable [][]byte
 	snaps    [][]byte
 	closed   Reason
+	log      func(snapshot []byte) // if set, sees every snapshot sent
 }
 
 func (l *memLink) Addr() netip.AddrPort { return l.addr }
@@ -175,6 +176,9 @@ func (l *memLink) SendSnapshot(_ uint16, p []byte) error {
 		return errors.New("closed")
 	}
 	l.snaps = append(l.snaps, append([]byte(nil), p...))
+	if l.log != nil {
+		l.log(p)
+	}
 	return nil
 }
 

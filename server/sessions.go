@@ -315,7 +315,7 @@ func (r *Room) forget(c *client) {
 // view, in full, at the current frame. Acknowledging it proves the client
 // can hear the room.
 func (r *Room) sendProof(c *client) {
-	e, body := r.encode(r.proof, nil)
+	e, body := r.workers[0].encode(r.proof, nil)
 	if e.over || e.heartbeat {
 		panic("server: the empty proof view does not encode")
 	}

@@ -38,31 +38,32 @@ type encCache struct {
 	arena []byte
 }
 
-// encode returns the encoding of cur against base, from the cache when
-// another client needed the same one this tick.
-func (r *Room) encode(cur, base *view) (encoding, []byte) {
+// encode returns the encoding of cur against base, from the worker's cache
+// when another of its clients needed the same one this tick.
+func (w *worker) encode(cur, base *view) (encoding, []byte) {
+	r, enc := w.r, &w.enc
 	k := encKey{cur, base}
-	if e, ok := r.enc.m[k]; ok {
+	if e, ok := enc.m[k]; ok {
 		r.stats.encodeShared.Add(1)
-		return e, r.enc.arena[e.off : e.off+e.n]
+		return e, enc.arena[e.off : e.off+e.n]
 	}
 	var e encoding
 	if base != nil && len(cur.v.Events) == 0 && r.schema.Equal(&base.v, &cur.v) {
 		e.heartbeat = true
-		r.enc.m[k] = e
+		enc.m[k] = e
 		return e, nil
 	}
-	if cap(r.enc.arena)-len(r.enc.arena) < maxSnapshot {
-		grown := make([]byte, len(r.enc.arena), 2*cap(r.enc.arena)+4*maxSnapshot)
-		copy(grown, r.enc.arena)
-		r.enc.arena = grown
+	if cap(enc.arena)-len(enc.arena) < maxSnapshot {
+		grown := make([]byte, len(enc.arena), 2*cap(enc.arena)+4*maxSnapshot)
+		copy(grown, enc.arena)
+		enc.arena = grown
 	}
-	start := len(r.enc.arena)
+	start := len(enc.arena)
 	var bv *codec.View
 	if base != nil {
 		bv = &base.v
 	}
-	out, err := r.codec.AppendDelta(r.enc.arena[:start:start+maxSnapshot-maxHead], bv, &cur.v)
+	out, err := w.codec.AppendDelta(enc.arena[:start:start+maxSnapshot-maxHead], bv, &cur.v)
 	r.stats.encodes.Add(1)
 	switch {
 	case errors.Is(err, codec.ErrOverflow):
@@ -74,10 +75,10 @@ func (r *Room) encode(cur, base *view) (encoding, []byte) {
 		e.off, e.n = int32(start), int32(len(out)-start)
 		// out shares the arena's array (the codec never grows dst) but
 		// its capacity was cut to one snapshot: keep the arena's.
-		r.enc.arena = r.enc.arena[:len(out)]
+		enc.arena = enc.arena[:len(out)]
 	}
-	r.enc.m[k] = e
-	return e, r.enc.arena[e.off : e.off+e.n]
+	enc.m[k] = e
+	return e, enc.arena[e.off : e.off+e.n]
 }
 
 func (c *encCache) endTick() {
@@ -85,26 +86,30 @@ func (c *encCache) endTick() {
 	c.arena = c.arena[:0]
 }
 
-// sendSnapshot sends c the freshest state it can see, as a delta against
-// the newest snapshot it acknowledged, within its budget. Nothing is queued:
-// a client whose budget is spent skips this snapshot and the next one
-// carries the state of its own tick.
-func (r *Room) sendSnapshot(c *client) {
+// build makes c's snapshot of this tick (c.job): the freshest state it
+// can see (c.cur, the shared view the room chose before the workers
+// started), as a delta against the newest snapshot it acknowledged, within
+// its budget. It runs on a worker and writes only the worker's state and
+// c's; the room sends the job (emit). Nothing is queued: a client whose
+// budget is spent skips this snapshot and the next one carries the state
+// of its own tick.
+func (w *worker) build(c *client) {
+	r := w.r
+	c.job = job{}
 	over := c.link.Overhead()
 	room := min(c.tokens/r.cfg.TickHz, maxDatagram) - over
 	if room < protocol.MaxHeartbeat {
 		r.stats.budgetSkips.Add(1)
 		return
 	}
-	seq := c.seq
-	bs, back := c.hist.Baseline(seq)
+	bs, back := c.hist.Baseline(c.seq)
 	var base *view
-	head := protocol.SnapshotHead{Form: protocol.Full, Seq: seq, Frame: r.frame}
+	head := protocol.SnapshotHead{Form: protocol.Full, Seq: c.seq, Frame: r.frame}
 	if bs != nil {
 		base = bs.v
-		head = protocol.SnapshotHead{Form: protocol.Delta, Back: back, Seq: seq, Frame: r.frame - bs.frame}
+		head = protocol.SnapshotHead{Form: protocol.Delta, Back: back, Seq: c.seq, Frame: r.frame - bs.frame}
 	}
-	cur := r.focusView(c.focus, c.lastSnap, c.detail)
+	cur := c.cur
 	var e encoding
 	var body []byte
 	if c.crowded && base != nil {
@@ -113,7 +118,7 @@ func (r *Room) sendSnapshot(c *client) {
 		// not fit again. The accumulator clears the mark once all fits.
 		e.over = true
 	} else {
-		e, body = r.encode(cur, base)
+		e, body = w.encode(cur, base)
 	}
 	sent := cur
 	switch {
@@ -121,17 +126,28 @@ func (r *Room) sendSnapshot(c *client) {
 		head.Form = protocol.Heartbeat
 		sent, body = base, nil
 	case e.over || maxHead+len(body) > room:
-		sent, body = r.prioritize(c, cur, base, room-maxHead)
+		sent, body = w.prioritize(c, cur, base, room-maxHead)
 		if sent == nil {
 			return
 		}
 		r.stats.prioritized.Add(1)
 	}
-	if !r.send(c, head, body, sent, sent != cur && sent != base) {
+	off, n := w.keep(body)
+	c.job = job{head: head, w: w, off: off, n: n, sent: sent, own: sent != cur && sent != base, ok: true}
+}
+
+// emit sends the snapshot a worker built for c, on the room's goroutine.
+func (r *Room) emit(c *client) {
+	j := c.job
+	c.job, c.cur = job{}, nil
+	if !j.ok {
+		return
+	}
+	if !r.send(c, j.head, j.w.out[j.off:j.off+j.n], j.sent, j.own) {
 		return
 	}
 	c.lastSnap = r.frame
-	switch head.Form {
+	switch j.head.Form {
 	case protocol.Full:
 		r.stats.fulls.Add(1)
 	case protocol.Delta:

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"sync"
 	"unsafe"
 
 	"github.com/flotilla/flotilla/codec"
@@ -25,7 +26,12 @@ type view struct {
 // the pool down to it. So a crowd's churn is served from the pool, and what
 // a crowd leaves behind is given back within seconds of its leaving. Live
 // views are bounded by clients × protocol.History plus one tick's cache.
+//
+// Workers take views (get) and give back the ones they did not use
+// (release) during the per-client stage: mu guards the pool, and the
+// counts of views that may be shared between clients.
 type viewPool struct {
+	mu        sync.Mutex
 	free      []*view
 	freeBytes int
 	maxFree   int // bytes kept whatever the need (Config.MaxFreeViewBytes)
@@ -45,6 +51,8 @@ func (v *view) bytes() int {
 }
 
 func (p *viewPool) get(frame uint32) *view {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	var v *view
 	if n := len(p.free); n > 0 {
 		v, p.free = p.free[n-1], p.free[:n-1]
@@ -67,6 +75,8 @@ func (p *viewPool) keeps(b int) bool {
 // endTick updates the pool's recent need and trims the idle views to the
 // bound.
 func (p *viewPool) endTick() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.need = max(p.taken, p.need-(p.need+31)/32)
 	p.taken = 0
 	for n := len(p.free); n > 0 && n > 2*p.need && p.freeBytes > p.maxFree; n-- {
@@ -77,11 +87,15 @@ func (p *viewPool) endTick() {
 }
 
 func (p *viewPool) hold(v *view) *view {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	v.refs++
 	return v
 }
 
 func (p *viewPool) release(v *view) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	v.refs--
 	if v.refs > 0 {
 		return
@@ -120,6 +134,7 @@ func (r *Room) focusView(focus uint64, since uint32, detail uint8) *view {
 	}
 	v := r.pool.get(r.frame)
 	r.game.AppendView(&v.v, focus, since)
+	defer r.schema.Seal(&v.v) // workers encode it at once: its checksum first
 	if detail != 0 {
 		// The client asked for its detail tiers only (protocol.Detail):
 		// the game's coarser entities stay out.

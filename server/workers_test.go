@@ -1,0 +1,92 @@
+package server
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/flotilla/flotilla/protocol"
+	"github.com/flotilla/flotilla/protocol/demowire"
+	"github.com/flotilla/flotilla/sim/fleet"
+)
+
+// workersRun drives a room by hand on a fixed clock, with n in-memory
+// clients that rebuild and acknowledge every snapshot (the codec checks
+// each checksum) and steer, for ticks frames, and returns per client the
+// hash of every snapshot payload it was sent, in order, and the room's
+// stats.
+func workersRun(t *testing.T, workers, n, ticks int) ([]uint64, StatsSnapshot) {
+	t.Helper()
+	game, err := demowire.NewGame(demowire.GameConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := NewInbox(4*n+64, 1<<20)
+	// A small budget: most snapshots go through the priority accumulator,
+	// the per-client stage's costliest path.
+	room, err := New(Config{Workers: workers, BytesPerSec: 4000, MaxClients: n}, game, nil, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer room.Close()
+	now := time.Unix(1_700_000_000, 0)
+	var cs []*memClient
+	digests := make([]*xxhash.Digest, n)
+	for i := range n {
+		cs = append(cs, newMemClient(t, in, game.Schema(), fmt.Sprintf("192.0.2.%d:%d", 1+i/16, 1000+i)))
+		cs[i].link.log = func(p []byte) { digests[i].Write(p) }
+		digests[i] = xxhash.New()
+	}
+	for tick := range ticks {
+		for i, c := range cs {
+			c.poll()
+			if c.avatar != 0 && (tick+i)%15 == 0 {
+				for _, a := range []protocol.Action{
+					{Seq: c.nextSeq, Kind: fleet.KindThrust, Args: [4]int32{int32(40 + i%60), 0, 0, int32(c.avatar)}},
+					{Seq: c.nextSeq + 1, Kind: fleet.KindTurn, Args: [4]int32{int32((tick*7919 + i*104729) % 65536), 0, 0, int32(c.avatar)}},
+				} {
+					if !in.Message(c.link, protocol.AppendAction(nil, &a)) {
+						t.Fatal("inbox full")
+					}
+				}
+				c.nextSeq += 2
+			}
+		}
+		if _, err := room.Poll(now); err != nil {
+			t.Fatal(err)
+		}
+		room.Tick()
+		now = now.Add(time.Second / DefaultTickHz)
+	}
+	sums := make([]uint64, n)
+	for i, d := range digests {
+		sums[i] = d.Sum64()
+	}
+	return sums, room.Stats()
+}
+
+// The bytes sent do not depend on the number of workers: every client
+// gets the same snapshots, byte for byte, from 1, 2 and 3 workers.
+func TestSnapshotBytesDoNotDependOnWorkers(t *testing.T) {
+	const n, ticks = 64, 150
+	one, st := workersRun(t, 1, n, ticks)
+	if st.Clients != n || st.Prioritized == 0 || st.Deltas == 0 {
+		t.Fatalf("the run proves little: %d clients, %d prioritized, %d deltas", st.Clients, st.Prioritized, st.Deltas)
+	}
+	t.Logf("1 worker: %d full, %d delta, %d heartbeat, %d prioritized", st.Fulls, st.Deltas, st.Heartbeats, st.Prioritized)
+	for _, w := range []int{2, 3} {
+		got, _ := workersRun(t, w, n, ticks)
+		if !slices.Equal(got, one) {
+			diff := 0
+			for i := range got {
+				if got[i] != one[i] {
+					diff++
+				}
+			}
+			t.Errorf("%d workers: %d of %d clients were sent other bytes than with 1", w, diff, n)
+		}
+	}
+}
