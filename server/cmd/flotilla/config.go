@@ -22,7 +22,7 @@ type setup struct {
 var roomFlags = []string{
 	"tick-hz", "snapshot-hz", "max-snapshot-hz", "bytes-per-sec", "max-bytes-per-sec",
 	"input-delay", "max-clients", "max-pending-actions", "seed", "interest", "keepalive", "timeout",
-	"max-unproven", "max-unproven-per-addr", "max-clients-per-addr", "proof-timeout", "ack-timeout",
+	"max-unproven", "max-unproven-per-addr", "max-clients-per-addr", "proof-timeout", "ack-timeout", "workers",
 }
 
 // maxTimeout is the longest session timeout netcode accepts.
@@ -81,6 +81,7 @@ func (o *options) buildConfig(skip string) setup {
 		MaxUnproven:        pick("max-unproven", o.maxUnproven, server.DefaultMaxUnproven),
 		MaxUnprovenPerAddr: pick("max-unproven-per-addr", o.maxUnprovenPerAddr, 0),
 		MaxClientsPerAddr:  pick("max-clients-per-addr", o.maxClientsPerAddr, 0),
+		Workers:            pick("workers", o.workers, 0),
 	}, Net: netcode.Config{
 		Keepalive: defaultKeepalive,
 		Timeout:   defaultTimeout,

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,7 @@ type options struct {
 	maxPendingActions                 int
 	maxUnproven, maxUnprovenPerAddr   int
 	maxClientsPerAddr                 int
+	workers                           int
 	proofTimeout, ackTimeout          time.Duration
 	seed                              uint64
 	keepalive, timeout                time.Duration
@@ -82,6 +84,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	o.maxPendingActions = server.DefaultMaxPendingActions
 	o.maxUnproven, o.maxUnprovenPerAddr = server.DefaultMaxUnproven, server.DefaultMaxUnprovenPerAddr
 	o.maxClientsPerAddr = server.DefaultMaxClientsPerAddr
+	o.workers = runtime.GOMAXPROCS(0)
 	o.proofTimeout, o.ackTimeout = server.DefaultProofTimeout, server.DefaultAckTimeout
 	o.keepalive, o.timeout = defaultKeepalive, defaultTimeout
 	o.interest = demowire.DefaultInterest()
@@ -108,6 +111,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	def("max-unproven", "N", "most sessions at once that have not yet acknowledged a snapshot; more\nare refused as throttled", &intValue{&o.maxUnproven, 1})
 	def("max-unproven-per-addr", "N", "most such sessions from one IP address (an IPv6 /64); at most\n-max-unproven, which it follows down when not given", &intValue{&o.maxUnprovenPerAddr, 1})
 	def("max-clients-per-addr", "N", "most clients in the world from one IP address (an IPv6 /64); at most\n-max-clients, which it follows down when not given", &intValue{&o.maxClientsPerAddr, 1})
+	def("workers", "N", "goroutines that build the clients' snapshots each tick, the room's own\nincluded (the world steps on one); the bytes sent do not depend on it", &intValue{&o.workers, 1})
+	o.docs[len(o.docs)-1].def = "GOMAXPROCS, the usable cores"
 	def("proof-timeout", "D", "send away a session that acknowledged no snapshot within D, keepalives\nor not", &durationValue{&o.proofTimeout, true})
 	def("ack-timeout", "D", "send away a client that acknowledged none of the snapshots sent to it\nfor D", &durationValue{&o.ackTimeout, true})
 	def("max-pending-actions", "N", "most actions of one client awaiting their frame; more fizzle as busy", &intValue{&o.maxPendingActions, 1})
