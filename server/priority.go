@@ -169,8 +169,10 @@ func (w *worker) prioritize(c *client, cur, base *view, room int) (*view, []byte
 	c.crowded = deferred > 0
 
 	out := r.pool.get(r.frame)
-	partial(&out.v, bv, &cur.v, pick, events)
-	body, err := w.codec.AppendDelta(sc.body[:0], bv, &out.v)
+	// out: the baseline brought up to date for the picked entities, the
+	// entities that left the view removed; encoded without comparing the
+	// others (codec.AppendSubset).
+	body, err := w.codec.AppendSubset(sc.body[:0], bv, &cur.v, pick, events, &out.v)
 	if err != nil || len(body) > room {
 		// The price list is exact (codec's TestPriceEqualsMeasure), so
 		// this does not happen; if it did, the client skips a snapshot
@@ -302,30 +304,4 @@ func (w *worker) accumulate(c *client, ents []codec.Entity) []prioEntry {
 	// Swap buffers: the client keeps next, the scratch keeps old's array.
 	w.sc.prio = old[:0]
 	return next
-}
-
-// partial fills out with base updated by the entities of cur that pick
-// marks; entities of base that cur no longer has are left out (removed).
-func partial(out, base, cur *codec.View, pick []bool, events bool) {
-	out.Reset()
-	var be []codec.Entity
-	if base != nil {
-		be = base.Entities
-	}
-	j := 0
-	for i := range cur.Entities {
-		e := &cur.Entities[i]
-		for j < len(be) && be[j].ID < e.ID {
-			j++ // in base only: removed
-		}
-		switch {
-		case pick[i]:
-			out.Entities = append(out.Entities, *e)
-		case j < len(be) && be[j].ID == e.ID:
-			out.Entities = append(out.Entities, be[j])
-		}
-	}
-	if events {
-		out.Events = append(out.Events, cur.Events...)
-	}
 }
