@@ -25,7 +25,10 @@ type loadRig struct {
 	ticks   map[int][]time.Duration // the timed ticks, by the workers they used
 }
 
-func newLoadRig(tb testing.TB, n int) *loadRig {
+func newLoadRig(tb testing.TB, n int) *loadRig { return newLoadRigCfg(tb, n, Config{}) }
+
+// newLoadRigCfg is newLoadRig with cfg's MaxViewEntities and Workers.
+func newLoadRigCfg(tb testing.TB, n int, cfg Config) *loadRig {
 	tb.Helper()
 	net := netsim.New(netsim.Config{Seed: 9, MaxPending: 1 << 20, RecvBuffer: 1 << 16})
 	conn, err := net.Listen(roomAddr)
@@ -36,7 +39,7 @@ func newLoadRig(tb testing.TB, n int) *loadRig {
 	// proof and ack timeouts allow a real client: this is a benchmark of
 	// the tick, not of admission.
 	room, udp, _ := newDemoRoom(tb, conn, Config{MaxClients: n, MaxUnproven: n, MaxUnprovenPerAddr: n,
-		ProofTimeout: time.Hour, AckTimeout: time.Hour}, demowire.GameConfig{})
+		ProofTimeout: time.Hour, AckTimeout: time.Hour, MaxViewEntities: cfg.MaxViewEntities, Workers: cfg.Workers}, demowire.GameConfig{})
 	tb.Cleanup(room.Close) // ends the workers' goroutines
 	g := &loadRig{room: room, udp: udp, workers: room.workers, ticks: map[int][]time.Duration{}}
 	for i := range n {
@@ -123,9 +126,13 @@ func (g *loadRig) step(b *testing.B) {
 // more for the p99 to mean something) and the µs of tick per snapshot
 // sent, and per snapshot datagram the UDP payload bytes at p50 and p99.
 func BenchmarkTick(b *testing.B) {
-	for _, n := range []int{250, 400, 1000, 5000} {
-		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
-			g := newLoadRig(b, n)
+	for _, tc := range []struct{ n, maxView int }{{250, 0}, {400, 0}, {1000, 0}, {1000, 256}, {5000, 0}, {5000, 256}} {
+		name := fmt.Sprintf("clients=%d", tc.n)
+		if tc.maxView > 0 {
+			name += fmt.Sprintf("/max-view=%d", tc.maxView)
+		}
+		b.Run(name, func(b *testing.B) {
+			g := newLoadRigCfg(b, tc.n, Config{MaxViewEntities: tc.maxView})
 			for range 90 { // three seconds of game: ships spread out
 				g.step(nil)
 			}
@@ -167,6 +174,9 @@ func BenchmarkTick(b *testing.B) {
 			}
 			b.ReportMetric(float64(after.Prioritized-before.Prioritized)/float64(max(sends, 1)), "prioritized/snap")
 			b.ReportMetric(float64(after.EncodesShared-before.EncodesShared)/float64(max(sends, 1)), "shared/snap")
+			if tc.maxView > 0 {
+				b.ReportMetric(float64(after.CrowdTrimmed-before.CrowdTrimmed)/float64(max(after.ViewsBuilt-before.ViewsBuilt, 1)), "trimmed/view")
+			}
 		})
 	}
 }

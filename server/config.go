@@ -95,6 +95,14 @@ type Config struct {
 	// keeps twice what a recent tick needed, and gives the rest back
 	// within seconds when a crowd leaves.
 	MaxFreeViewBytes int
+	// MaxViewEntities, when not zero, coarsens crowded views: when what a
+	// client would see holds more entities than this, the coarsest level
+	// of detail leaves its view, then the next, until it fits or only full
+	// detail is left (the crowd's nearest). A crowd's snapshots then carry
+	// the fight around each client rather than blips of everyone, and the
+	// per-client work, linear in the view, shrinks with it. Counted in
+	// Stats.CrowdTrimmed. Default 0: views are what the game gives.
+	MaxViewEntities int
 	// Workers is how many goroutines build the clients' snapshots each
 	// tick, the room's own included (default GOMAXPROCS). The world steps
 	// on the room's goroutine alone, and the bytes sent do not depend on
@@ -178,6 +186,8 @@ func (c Config) Validate() error {
 		return bad("max pending actions %d outside 1..65536", c.MaxPendingActions)
 	case c.MaxActionsPerFrame < 1 || c.MaxActionsPerFrame > 1<<22:
 		return bad("max actions per frame %d outside 1..%d", c.MaxActionsPerFrame, 1<<22)
+	case c.MaxViewEntities < 0:
+		return bad("max view entities %d negative", c.MaxViewEntities)
 	case c.Workers < 1 || c.Workers > maxWorkers:
 		return bad("workers %d outside 1..%d", c.Workers, maxWorkers)
 	case c.MaxLagFrames < 1:

@@ -311,3 +311,37 @@ func TestDetailNarrowsTheView(t *testing.T) {
 		s.stop()
 	})
 }
+
+// MaxViewEntities coarsens crowded views: the coarsest tiers leave first,
+// so each client's view fits the bound or holds full detail alone, and
+// every client still sees its own ship.
+func TestCrowdCoarsensViews(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const most = 12
+		s := startSimRoom(t, netsim.Config{Seed: 6, Latency: 10 * time.Millisecond}, Config{MaxViewEntities: most}, demowire.GameConfig{})
+		s.addProbes(24, false)
+		s.run(2*time.Second, steer(s, 50))
+		s.run(time.Second, nil)
+		checkProbes(t, s)
+		for i, p := range s.probes {
+			v, _, ok := p.view()
+			if !ok {
+				continue // checkProbes said so
+			}
+			coarse := 0
+			for _, e := range v.Entities {
+				if e.LOD > codec.LODFull {
+					coarse++
+				}
+			}
+			if len(v.Entities) > most && coarse > 0 {
+				t.Errorf("probe %d: %d entities, %d of them below full detail, over the bound of %d", i, len(v.Entities), coarse, most)
+			}
+		}
+		st := s.room.Stats()
+		s.stop()
+		if st.CrowdTrimmed == 0 {
+			t.Error("no entity trimmed: the crowd did not reach the bound")
+		}
+	})
+}

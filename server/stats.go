@@ -28,6 +28,7 @@ type Stats struct {
 	eventsDropped              atomic.Uint64
 	encodes, encodeShared      atomic.Uint64
 	viewsBuilt                 atomic.Uint64
+	crowdTrimmed               atomic.Uint64
 	desyncReports              atomic.Uint64
 	desyncPermanent            atomic.Uint64
 	badMessages, framesSkipped atomic.Uint64
@@ -84,6 +85,7 @@ type StatsSnapshot struct {
 	Encodes                    uint64 // codec encodings made
 	EncodesShared              uint64 // sends that reused another client's encoding
 	ViewsBuilt                 uint64
+	CrowdTrimmed               uint64 // entities left out of shared views by MaxViewEntities
 	DesyncReports              uint64 // clients' checksum mismatch reports
 	DesyncPermanent            uint64 // of which outlived the client's repair window
 	BadMessages                uint64 // client messages that broke the protocol
@@ -107,7 +109,7 @@ func (r *Room) Stats() StatsSnapshot {
 		BudgetSkips: s.budgetSkips.Load(), Prioritized: s.prioritized.Load(), Measures: s.measures.Load(),
 		PrioritySkips: s.prioritySkips.Load(), PriceMisses: s.priceMisses.Load(),
 		Deferred: s.entitiesDeferred.Load(), EventsDropped: s.eventsDropped.Load(),
-		Encodes: s.encodes.Load(), EncodesShared: s.encodeShared.Load(), ViewsBuilt: s.viewsBuilt.Load(),
+		Encodes: s.encodes.Load(), EncodesShared: s.encodeShared.Load(), ViewsBuilt: s.viewsBuilt.Load(), CrowdTrimmed: s.crowdTrimmed.Load(),
 		DesyncReports: s.desyncReports.Load(), DesyncPermanent: s.desyncPermanent.Load(),
 		BadMessages: s.badMessages.Load(), FramesSkipped: s.framesSkipped.Load(),
 		TickSeconds: s.tickSeconds.snapshot(), SnapshotBytes: s.snapshotBytes.snapshot(),

@@ -135,9 +135,28 @@ func (r *Room) focusView(focus uint64, since uint32, detail uint8) *view {
 	v := r.pool.get(r.frame)
 	r.game.AppendView(&v.v, focus, since)
 	defer r.schema.Seal(&v.v) // workers encode it at once: its checksum first
-	if detail != 0 {
-		// The client asked for its detail tiers only (protocol.Detail):
-		// the game's coarser entities stay out.
+	if detail == 0 {
+		detail = codec.NumLODs
+	}
+	if m := r.cfg.MaxViewEntities; m > 0 && len(v.v.Entities) > m {
+		// A crowd: coarser tiers go first (Config.MaxViewEntities).
+		var count [codec.NumLODs]int
+		for i := range v.v.Entities {
+			count[v.v.Entities[i].LOD&(codec.NumLODs-1)]++
+		}
+		n := 0
+		for t := range detail {
+			n += count[t]
+		}
+		for detail > 1 && n > m {
+			detail--
+			n -= count[detail]
+			r.stats.crowdTrimmed.Add(uint64(count[detail]))
+		}
+	}
+	if detail < codec.NumLODs {
+		// The client asked for its detail tiers only (protocol.Detail), or
+		// the crowd leaves no room for the coarser: they stay out.
 		ents := v.v.Entities[:0]
 		for _, e := range v.v.Entities {
 			if e.LOD < detail {

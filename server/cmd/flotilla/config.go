@@ -22,7 +22,7 @@ type setup struct {
 var roomFlags = []string{
 	"tick-hz", "snapshot-hz", "max-snapshot-hz", "bytes-per-sec", "max-bytes-per-sec",
 	"input-delay", "max-clients", "max-pending-actions", "seed", "interest", "keepalive", "timeout",
-	"max-unproven", "max-unproven-per-addr", "max-clients-per-addr", "proof-timeout", "ack-timeout", "workers",
+	"max-unproven", "max-unproven-per-addr", "max-clients-per-addr", "proof-timeout", "ack-timeout", "workers", "max-view-entities",
 }
 
 // maxTimeout is the longest session timeout netcode accepts.
@@ -82,6 +82,7 @@ func (o *options) buildConfig(skip string) setup {
 		MaxUnprovenPerAddr: pick("max-unproven-per-addr", o.maxUnprovenPerAddr, 0),
 		MaxClientsPerAddr:  pick("max-clients-per-addr", o.maxClientsPerAddr, 0),
 		Workers:            pick("workers", o.workers, 0),
+		MaxViewEntities:    pick("max-view-entities", o.maxViewEntities, 0),
 	}, Net: netcode.Config{
 		Keepalive: defaultKeepalive,
 		Timeout:   defaultTimeout,

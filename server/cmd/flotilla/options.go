@@ -40,7 +40,7 @@ type options struct {
 	maxPendingActions                 int
 	maxUnproven, maxUnprovenPerAddr   int
 	maxClientsPerAddr                 int
-	workers                           int
+	workers, maxViewEntities          int
 	proofTimeout, ackTimeout          time.Duration
 	seed                              uint64
 	keepalive, timeout                time.Duration
@@ -113,6 +113,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	def("max-clients-per-addr", "N", "most clients in the world from one IP address (an IPv6 /64); at most\n-max-clients, which it follows down when not given", &intValue{&o.maxClientsPerAddr, 1})
 	def("workers", "N", "goroutines that build the clients' snapshots each tick, the room's own\nincluded (the world steps on one); the bytes sent do not depend on it", &intValue{&o.workers, 1})
 	o.docs[len(o.docs)-1].def = "GOMAXPROCS, the usable cores"
+	def("max-view-entities", "N", "coarsen crowded views: past N entities the coarsest level of detail\nleaves a client's view, then the next, down to full detail alone (0: off)", &intValue{&o.maxViewEntities, 0})
 	def("proof-timeout", "D", "send away a session that acknowledged no snapshot within D, keepalives\nor not", &durationValue{&o.proofTimeout, true})
 	def("ack-timeout", "D", "send away a client that acknowledged none of the snapshots sent to it\nfor D", &durationValue{&o.ackTimeout, true})
 	def("max-pending-actions", "N", "most actions of one client awaiting their frame; more fizzle as busy", &intValue{&o.maxPendingActions, 1})

@@ -32,7 +32,7 @@ var validValues = map[string]string{
 	"input-delay": "3", "max-clients": "100", "max-pending-actions": "8", "seed": "42",
 	"interest": "2,-1,4,6", "keepalive": "100ms", "timeout": "9s",
 	"http": "127.0.0.1:9001", "public-ip": "192.0.2.1,2001:db8::1",
-	"max-unproven": "64", "max-unproven-per-addr": "4", "max-clients-per-addr": "9", "proof-timeout": "5s", "ack-timeout": "20s", "workers": "3",
+	"max-unproven": "64", "max-unproven-per-addr": "4", "max-clients-per-addr": "9", "proof-timeout": "5s", "ack-timeout": "20s", "workers": "3", "max-view-entities": "300",
 }
 
 func TestEveryFlagReadsItsEnvVar(t *testing.T) {
@@ -118,6 +118,8 @@ func newFlagSetValue(t *testing.T, o *options, name string) string {
 		return o.ackTimeout.String()
 	case "workers":
 		return fmt.Sprint(o.workers)
+	case "max-view-entities":
+		return fmt.Sprint(o.maxViewEntities)
 	}
 	t.Fatalf("no accessor for -%s", name)
 	return ""
