@@ -27,10 +27,10 @@ func (c *Codec) AppendSubset(dst []byte, base, cur *View, pick []bool, withEvent
 	}
 	out.Reset()
 	// out has at most cur's entities: one allocation at most, with room
-	// for a view a quarter larger, and none once out's array has served a
-	// view as large.
+	// for a view a sixteenth larger (views grow and shrink by a few
+	// entities a tick), and none once out's array has served one as large.
 	if n := len(cur.Entities); cap(out.Entities) < n {
-		out.Entities = make([]Entity, 0, n+n/4)
+		out.Entities = make([]Entity, 0, n+n/16)
 	}
 	c.recs = c.recs[:0]
 	var old []Entity
