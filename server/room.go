@@ -1,10 +1,12 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -43,7 +45,8 @@ type Room struct {
 	views       viewCache
 	workers     []*worker // the per-client stage's; workers[0] is the room's goroutine
 	crew        crew
-	due         []*client // clients with a snapshot this tick
+	due         []*client // clients with a snapshot this tick, in client order
+	work        []*client // the same, by shared view
 	proof       *view     // the shared proof snapshot's view (empty), held for good
 	results     []sim.Result
 	pkt         []byte
@@ -271,9 +274,17 @@ func (r *Room) snapshots() {
 			dues = append(dues, c)
 		}
 	}
-	// On every worker: each client's snapshot. Then, in client order, on
-	// the room's goroutine: the sends.
-	r.build(dues)
+	// On every worker: each client's snapshot, dealt in runs of clients
+	// that share a view (so that they share its encodings, which live in
+	// each worker's cache). Then, in client order, on the room's
+	// goroutine: the sends.
+	work := append(r.work[:0], dues...)
+	slices.SortStableFunc(work, func(a, b *client) int {
+		return cmp.Or(cmp.Compare(a.focus, b.focus), cmp.Compare(a.lastSnap, b.lastSnap), cmp.Compare(a.detail, b.detail))
+	})
+	r.build(work)
+	clear(work)
+	r.work = work[:0]
 	for _, c := range dues {
 		r.emit(c)
 	}
