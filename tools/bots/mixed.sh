@@ -14,16 +14,15 @@
 #            signaling from 127.32.0.1 up, 16 bots an address;
 #   mixed    both at once.
 #
-# The bots start together and act until they are interrupted; the bridge
-# answers 429 to an address that offers faster than 2 a second (or has 4
-# peers connecting) and the WebRTC bots offer again after a pause, so they
-# take seconds to connect. The play window starts once every bot of the run
-# is connected (the bots' -live lines; at the latest CONNECT_TIMEOUT + 2 s
-# after their start) and lasts DURATION seconds; then the bots are sent
-# SIGINT, drain and report. The idle run's window is its IDLE seconds.
+# The bots start together and act until interrupted. The bridge answers 429
+# to an address offering over 2 a second or with 4 peers connecting (503
+# past 128 connecting; no flag changes these) and WebRTC bots offer again
+# after a pause, so they take seconds to connect. The window starts once
+# every bot is connected (at the latest CONNECT_TIMEOUT + 2 s after their
+# start) and lasts DURATION s; then the bots get SIGINT, drain and report.
 #
-# For each run it records: the time to connect (1-s resolution: the bots'
-# -live lines), bots connected, action-to-effect p50/p99, actions lost and
+# For each run it records: when the last bot connected (the bots' -live
+# lines, to the second) and the window started, bots connected, action-to-effect p50/p99, actions lost and
 # snapshot bytes p50 (the bots' -json report; in the mixed run one value
 # for each transport, native | browser); the room's tick p50/p99 (linear
 # in the flotilla_tick_duration_seconds buckets, between /metrics scrapes
@@ -33,8 +32,8 @@
 # server and bots (/proc/PID/stat) in the window, the bots' whole life too,
 # and of the whole machine (/proc/stat: other work skews every figure).
 # It prints one table, the cost of a session (browser run minus idle, over
-# the browser bots connected; native likewise) and the tick p99 of the
-# mixed run against the native one.
+# the server's mean flotilla_clients; native likewise) and the tick p99 of
+# the mixed run against the native one.
 #
 #   NATIVE           native bots (default 500)
 #   BROWSER          WebRTC bots (default 500)
@@ -45,13 +44,12 @@
 #   OUT              keep every log, report and scrape here (default: a
 #                    temporary directory, removed at the end)
 #
-# The server gets -max-clients and -max-unproven of max(NATIVE + BROWSER,
-# their defaults 400 and 512); the bridge's own bounds (1024 peers, 128
-# connecting, 4 connecting and 2 offers a second an address) have no flags.
-# Needs go, curl, python3, ss, pgrep and timeout, Linux's /proc, and loopback
-# only. Every process it starts is bounded in time and killed by PID on exit.
-# Exit status: 0 when every bot of every run connected and no action was
-# lost, 1 otherwise or when a run could not be made, 2 for bad settings.
+# The server gets -max-clients and -max-unproven of NATIVE + BROWSER, or
+# their defaults 400 and 512 if more. Needs go, curl, python3, ss, pgrep,
+# timeout, Linux's /proc and loopback only. Every process it starts is
+# bounded in time and killed by PID on exit. Exit status: 0 when every bot
+# of every run connected and no action was lost, 1 otherwise or when a run
+# could not be made, 2 for bad settings.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -94,10 +92,7 @@ trap 'exit 130' INT TERM
 halt() {
 	local pid=$1 rc=0 i keep=() p
 	kill -"$2" "$pid" 2>/dev/null || true
-	for ((i = 0; i < $3 * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	for ((i = 0; i < $3 * 10; i++)); do kill -0 "$pid" 2>/dev/null && sleep 0.1 || break; done
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" || rc=$?
 	for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
@@ -115,10 +110,7 @@ unused() {
 	local p
 	for _ in $(seq 50); do
 		p=$((20000 + RANDOM % 12000))
-		if [[ -z $(ss -Hanu "sport = :$p" 2>/dev/null) && -z $(ss -Hant "sport = :$p" 2>/dev/null) ]]; then
-			echo "$p"
-			return
-		fi
+		[[ -n $(ss -Hanu "sport = :$p" 2>/dev/null) || -n $(ss -Hant "sport = :$p" 2>/dev/null) ]] || { echo "$p" && return; }
 	done
 	echo "mixed: no free port" >&2
 	exit 1
@@ -158,36 +150,27 @@ scrape() {
 }
 
 # connected prints the bots connected by the last -live line of each log.
-connected() {
-	local log sum=0 n
-	for log in "$@"; do
-		n=$(grep -o '^bots [0-9]*/' "$log" 2>/dev/null | tail -n 1 | tr -dc 0-9)
-		sum=$((sum + ${n:-0}))
-	done
-	echo "$sum"
-}
+connected() { awk '/^bots [0-9]+\// { split($2, n, "/"); last[FILENAME] = n[1] } END { for (f in last) s += last[f]; print s + 0 }' "$@"; }
 
 # run N NAME NATIVE BROWSER: one run on a fresh server at 127.0.3.N; its
 # files go to $WORK/run-N-NAME.
 run() {
 	local host=127.0.3.$1 name=$2 nat=$3 brw=$4 dir=$WORK/run-$1-$2 port admin web srv prb i
 	local -a bots=() logs=() kids=()
-	local bound=$((CONNECT_TIMEOUT + DURATION + IDLE + 60)) act=$((CONNECT_TIMEOUT + DURATION + 10))
+	local bound=$((CONNECT_TIMEOUT + DURATION + IDLE + 60)) act=$((CONNECT_TIMEOUT + DURATION + 30))
 	mkdir -p "$dir"
 	port=$(unused) admin=$host:$(unused) web=$host:$(unused)
 	echo "$name $nat $brw" >"$dir/about"
 	"$WORK/flotilla" -listen "$host:$port" -admin "$admin" -http "$web" -duration "${bound}s" \
 		-max-clients "$MAX_CLIENTS" -max-unproven "$MAX_UNPROVEN" >"$dir/server.out" 2>"$dir/server.log" &
-	srv=$!
-	PIDS+=("$srv")
+	srv=$! && PIDS+=("$srv")
 	for ((i = 0; i < 100; i++)); do
 		curl -s --max-time 1 "http://$admin/healthz" >/dev/null 2>&1 && break
 		kill -0 "$srv" 2>/dev/null || { echo "mixed: the server did not start:" >&2; tail "$dir/server.log" >&2; exit 1; }
 		sleep 0.1
 	done
 	probe "$dir" "$srv" "$admin" &
-	prb=$!
-	PIDS+=("$prb")
+	prb=$! && PIDS+=("$prb")
 	sleep 1
 	echo "== $name: server $host:$port (http $web, admin $admin), $nat native + $brw browser bots" >&2
 
@@ -209,9 +192,9 @@ run() {
 	# The play window: once every bot is connected (or the connect bound
 	# has passed, or a bots process ended), for DURATION seconds; IDLE
 	# seconds without bots.
-	local want=$((nat + brw)) limit=$((CONNECT_TIMEOUT + 2)) b p
+	local want=$((nat + brw)) deadline=$((SECONDS + CONNECT_TIMEOUT + 2)) b p
 	if ((want > 0)); then
-		for ((i = 0; i < limit * 4; i++)); do
+		while ((SECONDS < deadline)); do
 			(($(connected "${logs[@]}") < want)) || break
 			for b in "${bots[@]}"; do kill -0 "$b" 2>/dev/null || break 2; done
 			sleep 0.25
@@ -234,13 +217,15 @@ run() {
 	cputime "${kids[@]}" >"$dir/cpu_bots1"
 	grep '^cpu ' /proc/stat >"$dir/stat1"
 	now >"$dir/t_m1"
+	for p in "${kids[@]}"; do kill -0 "$p" 2>/dev/null || echo "$p" >>"$dir/ended_early"; done
 	# SIGINT goes to the bots themselves: timeout would pass it on twice
 	# (to its child, then to its process group), and a second one kills
 	# them before they report. Each one's CPU over its life is read until
 	# it exits.
 	for p in "${kids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
 	local alive=1 c
-	while ((alive)); do
+	deadline=$((SECONDS + 60))
+	while ((alive && SECONDS < deadline)); do
 		alive=0
 		for p in "${kids[@]}"; do
 			c=$(cputime "$p")
@@ -259,7 +244,9 @@ run 2 native "$NATIVE" 0
 run 3 browser 0 "$BROWSER"
 run 4 mixed "$NATIVE" "$BROWSER"
 
-python3 - "$WORK" "$DURATION" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" <<'PY'
+REV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD -- server netcode protocol codec sim 'browser-bridge/*.go' tools/client 'tools/bots/*.go' 2>/dev/null || REV+=+edits
+python3 - "$WORK" "$DURATION" "$REV" <<'PY'
 import glob, json, os, re, sys
 
 work, duration, rev = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -305,59 +292,61 @@ def percentile(buckets, q):
         lo_bound, lo_count = bound, count
     return lo_bound
 
+mean = lambda xs: sum(xs) / len(xs) if xs else None
 runs = []
 for d in sorted(glob.glob(os.path.join(work, "run-*"))):
-    name, nat, brw = text(os.path.join(d, "about")).split()
-    t0, t1 = number(os.path.join(d, "t_m0")), number(os.path.join(d, "t_m1"))
-    span = max(t1 - t0, 1e-9)
-    gauges = [g for g in series(os.path.join(d, "gauges.txt")) if len(g) >= 3 and t0 <= g[0] <= t1]
-    rss = [r for r in series(os.path.join(d, "rss.txt")) if len(r) == 2]
-    in_window = [r[1] for r in rss if t0 <= r[0] <= t1]
-    m0, m1 = prom(os.path.join(d, "metrics0.txt")), prom(os.path.join(d, "metrics1.txt"))
-    buckets = tick_buckets(m0, m1)
-    count = m1.get("flotilla_tick_duration_seconds_count", 0) - m0.get("flotilla_tick_duration_seconds_count", 0)
-    total = m1.get("flotilla_tick_duration_seconds_sum", 0) - m0.get("flotilla_tick_duration_seconds_sum", 0)
+    at = lambda name: os.path.join(d, name)
+    name, nat, brw = text(at("about")).split()
+    t0, t1 = number(at("t_m0")), number(at("t_m1"))
+    gauges = [g for g in series(at("gauges.txt")) if len(g) >= 3 and t0 <= g[0] <= t1]
+    rss = [r for r in series(at("rss.txt")) if len(r) == 2]
+    m0, m1 = prom(at("metrics0.txt")), prom(at("metrics1.txt"))
+    delta = lambda key: m1.get(key, 0) - m0.get(key, 0)
     reports = {}
     for kind, n in (("native", int(nat)), ("browser", int(brw))):
         if n:
-            out = text(os.path.join(d, f"bots-{kind}.json")).strip()
-            reports[kind] = json.loads(out) if out.startswith("{") else {}
-            reports[kind].setdefault("clients", n)
+            out = text(at(f"bots-{kind}.json")).strip()
+            reports[kind] = {"clients": n, **(json.loads(out) if out.startswith("{") else {})}
+            # The -live lines come one a second: the first with the final
+            # count says when the last bot connected, to the second.
+            live = [int(m) for m in re.findall(r"^bots (\d+)/", text(at(f"bots-{kind}.log")), re.M)]
+            reports[kind]["last_connect_s"] = live.index(max(live)) + 1 if live and max(live) else None
     # /proc/stat: user nice system idle iowait irq softirq steal, in ticks.
-    st = [[float(x) for x in text(os.path.join(d, f"stat{i}"), "cpu" + " 0" * 8).split()[1:9]] for i in (0, 1)]
+    st = [[float(x) for x in text(at(f"stat{i}"), "cpu" + " 0" * 8).split()[1:9]] for i in (0, 1)]
     ticks = [(b - a) / os.sysconf("SC_CLK_TCK") for a, b in zip(*st)]
+    buckets, count = tick_buckets(m0, m1), delta("flotilla_tick_duration_seconds_count")
     runs.append({
+        "name": name, "reports": reports, "span": max(t1 - t0, 1e-9), "early": os.path.exists(at("ended_early")),
+        "connect": number(at("connect_s"), None) if reports else None,
+        "tick50": percentile(buckets, 0.50), "tick99": percentile(buckets, 0.99),
+        "tick_mean": delta("flotilla_tick_duration_seconds_sum") / count if count else None,
+        "goroutines": mean([g[1] for g in gauges]), "heap": mean([g[2] / 2**20 for g in gauges]),
+        "clients": mean([g[3] for g in gauges if len(g) > 3]),
+        "rss": mean([r[1] / 1024 for r in rss if t0 <= r[0] <= t1]), "rss_peak": max((r[1] for r in rss), default=0) / 1024,
+        "cpu_srv": number(at("cpu_srv1")) - number(at("cpu_srv0")), "cpu_bots": number(at("cpu_bots1")) - number(at("cpu_bots0")),
+        "cpu_bots_life": sum(number(f) for f in glob.glob(at("cpu_life.*"))),
         "busy": sum(ticks[i] for i in (0, 1, 2, 5, 6)), "steal": ticks[7],
-        "name": name, "native": int(nat), "browser": int(brw), "reports": reports,
-        "connect": number(os.path.join(d, "connect_s"), None) if reports else None,
-        "tick50": percentile(buckets, 0.50), "tick99": percentile(buckets, 0.99), "tick_mean": total / count if count else None,
-        "goroutines": sum(g[1] for g in gauges) / len(gauges) if gauges else None,
-        "heap": sum(g[2] for g in gauges) / len(gauges) / 2**20 if gauges else None,
-        "rss": sum(in_window) / len(in_window) / 1024 if in_window else None,
-        "rss_peak": max((r[1] for r in rss), default=0) / 1024,
-        "cpu_srv": number(os.path.join(d, "cpu_srv1")) - number(os.path.join(d, "cpu_srv0")),
-        "cpu_bots": number(os.path.join(d, "cpu_bots1")) - number(os.path.join(d, "cpu_bots0")),
-        "cpu_bots_life": sum(number(f) for f in glob.glob(os.path.join(d, "cpu_life.*"))), "span": span,
     })
 
 def fmt(v, spec="{:.1f}"):
     return "-" if v is None else spec.format(v)
 
-def per_bot(r, key, spec="{:.1f}", default=None):
+def per_bot(r, key, spec="{:.1f}"):
     """A bots' report value, the mixed run's as native | browser."""
-    if not r["reports"]:
-        return "-"
-    return " | ".join(fmt(rep.get(key, default), spec) for rep in r["reports"].values())
+    return " | ".join(fmt(rep.get(key), spec) for rep in r["reports"].values()) or "-"
 
 def connected(r):
     return " | ".join(f"{rep.get('connected', 0)}/{rep['clients']}" for rep in r["reports"].values()) or "-"
 
 rows = [
     ("bots connected", connected),
-    ("time to connect all (s)", lambda r: fmt(r["connect"])),
+    ("last bot connected by (s)", lambda r: per_bot(r, "last_connect_s", "{:.0f}")),
+    ("window starts after (s)", lambda r: fmt(r["connect"])),
     ("action->effect p50 (ms)", lambda r: per_bot(r, "action_to_effect_ms_p50")),
     ("action->effect p99 (ms)", lambda r: per_bot(r, "action_to_effect_ms_p99")),
     ("actions sent", lambda r: per_bot(r, "actions_sent", "{:.0f}")),
+    ("sessions lost after connecting", lambda r: per_bot(r, "sessions_lost", "{:.0f}")),
+    ("server clients (mean)", lambda r: fmt(r["clients"], "{:.0f}")),
     ("actions lost", lambda r: per_bot(r, "actions_lost", "{:.0f}")),
     ("snapshot bytes p50", lambda r: per_bot(r, "bytes_per_client_tick_p50", "{:.0f}")),
     ("bot errors (first)", lambda r: " | ".join(((rep.get("errors") or ["-"])[0].split(": ")[-1])[:28] for rep in r["reports"].values()) or "-"),
@@ -372,11 +361,11 @@ rows = [
     ("bots CPU s (window)", lambda r: f"{r['cpu_bots']:.1f} ({100 * r['cpu_bots'] / r['span']:.0f}%)" if r["reports"] else "-"),
     ("bots CPU s (whole life)", lambda r: fmt(r["cpu_bots_life"]) if r["reports"] else "-"),
     ("machine busy s (window)", lambda r: f"{r['busy']:.1f} ({100 * r['busy'] / r['span']:.0f}%)"),
-    ("  of which others' s", lambda r: f"{r['busy'] - r['cpu_srv'] - r['cpu_bots']:.1f}"),
+    ("  others (not server, bots) s", lambda r: f"{r['busy'] - r['cpu_srv'] - r['cpu_bots']:.1f}"),
     ("  steal s", lambda r: f"{r['steal']:.1f}"),
 ]
 print()
-print(f"# window {duration} s of play after every bot connected (idle: its own); server at {rev}; "
+print(f"# window {duration} s of play once every bot connected or could not (idle: its own); server at {rev}; "
       f"mixed run: native | browser; CPU % of one core ({os.cpu_count()} here)")
 cells = [[fn(r) for r in runs] for _, fn in rows]
 w0 = max(len(label) for label, _ in rows)
@@ -389,12 +378,12 @@ by = {r["name"]: r for r in runs}
 idle = by["idle"]
 print()
 for name in ("browser", "native"):
-    r = by[name]
-    n = r["reports"][name].get("connected", 0)
+    r = by[name]  # per session: over the server's clients (flotilla_clients), the bots that stayed
+    n = r["clients"]
     if not n or None in (r["goroutines"], r["heap"], r["rss"], idle["goroutines"], idle["heap"], idle["rss"]):
-        print(f"per {name} session: no measure ({n} connected)")
+        print(f"per {name} session: no measure ({n} clients)")
         continue
-    print(f"per {name} session ({n} connected): {(r['goroutines'] - idle['goroutines']) / n:.2f} goroutines, "
+    print(f"per {name} session ({n:.0f} server clients): {(r['goroutines'] - idle['goroutines']) / n:.2f} goroutines, "
           f"{(r['heap'] - idle['heap']) * 1024 / n:.1f} KB heap in use, {(r['rss'] - idle['rss']) * 1024 / n:.1f} KB RSS "
           f"(mean; peak RSS {(r['rss_peak'] - idle['rss_peak']) * 1024 / n:.1f} KB), "
           f"{1000 * (r['cpu_srv'] / r['span'] - idle['cpu_srv'] / idle['span']) / n:.2f} ms server CPU a second")
@@ -405,6 +394,7 @@ print(f"tick p99: mixed {fmt(mixed['tick99'] and mixed['tick99'] * 1000, '{:.2f}
 bad = [f"{r['name']} {kind}: {rep.get('connected', 0)}/{rep['clients']} connected, {rep.get('actions_lost', '?')} lost"
        for r in runs for kind, rep in r["reports"].items()
        if rep.get("connected", 0) < rep["clients"] or rep.get("actions_lost", 1) != 0]
+bad += [f"{r['name']}: bots ended before the window did" for r in runs if r["early"]]
 print("check (every bot connected, no action lost): " + ("met" if not bad else "NOT met: " + "; ".join(bad)))
 sys.exit(1 if bad else 0)
 PY
