@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -107,6 +108,40 @@ type Bridge struct {
 
 	flushing inFlight // peers closing once their last messages left
 	closing  inFlight // PeerConnections being closed
+
+	st [numRefusals]atomic.Uint64
+}
+
+// Refusal is why the bridge turned a browser away before it was a peer.
+type Refusal int
+
+// Refusals, counted by Refused.
+const (
+	RefusedFull        Refusal = iota // 503: MaxPeers or MaxConnecting reached
+	RefusedThrottled                  // 429: the address offers too fast or has too many connecting
+	RefusedBadOffer                   // 400: the offer did not parse or could not be answered
+	RefusedTooLarge                   // 413: over MaxOffer
+	RefusedOpenTimeout                // answered, but its channels did not open within OpenTimeout
+	numRefusals
+)
+
+var refusalNames = [numRefusals]string{"full", "throttled", "bad_offer", "too_large", "open_timeout"}
+
+func (r Refusal) String() string {
+	if r >= 0 && r < numRefusals {
+		return refusalNames[r]
+	}
+	return "unknown"
+}
+
+// Refused returns how many browsers were turned away, by reason. Safe
+// from any goroutine.
+func (b *Bridge) Refused() map[Refusal]uint64 {
+	m := make(map[Refusal]uint64, numRefusals)
+	for r := range numRefusals {
+		m[r] = b.st[r].Load()
+	}
+	return m
 }
 
 // bucket is a token bucket of offers.
@@ -193,9 +228,11 @@ func (b *Bridge) Offer(sdp string, from netip.AddrPort) (string, error) {
 	switch {
 	case b.done || len(b.peers) >= b.cfg.MaxPeers || b.connecting >= b.cfg.MaxConnecting:
 		b.mu.Unlock()
+		b.st[RefusedFull].Add(1)
 		return "", ErrFull
 	case b.perAddr[key] >= b.cfg.MaxConnectingPerAddr || !b.take(key):
 		b.mu.Unlock()
+		b.st[RefusedThrottled].Add(1)
 		return "", ErrThrottled
 	}
 	p := &Peer{b: b, key: key, addr: from, ready: make(chan struct{}), connecting: true}
@@ -205,6 +242,7 @@ func (b *Bridge) Offer(sdp string, from netip.AddrPort) (string, error) {
 	b.mu.Unlock()
 	answer, err := p.start(sdp)
 	if err != nil {
+		b.st[RefusedBadOffer].Add(1)
 		p.close(false)
 		return "", err
 	}
@@ -289,6 +327,7 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(body) > b.cfg.MaxOffer {
+		b.st[RefusedTooLarge].Add(1)
 		http.Error(w, "offer too large", http.StatusRequestEntityTooLarge)
 		return
 	}

@@ -3,6 +3,7 @@ package bridge
 import (
 	"bytes"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -237,6 +238,10 @@ func TestBridgeBounds(t *testing.T) {
 		t.Errorf("offer over MaxOffer: %d", code)
 	}
 	waitFor(t, "the silent peer's timeout", func() bool { return r.bridge.Peers() == 0 })
+	want := map[Refusal]uint64{RefusedFull: 1, RefusedThrottled: 0, RefusedBadOffer: 1, RefusedTooLarge: 1, RefusedOpenTimeout: 1}
+	if got := r.bridge.Refused(); !maps.Equal(got, want) {
+		t.Errorf("refusals %v, want %v", got, want)
+	}
 	r.rec.mu.Lock()
 	defer r.rec.mu.Unlock()
 	if len(r.rec.open) != 0 || len(r.rec.closed) != 0 {
@@ -272,6 +277,9 @@ func TestOffersPerAddress(t *testing.T) {
 		if want := i < 2; (err != ErrThrottled) != want {
 			t.Errorf("offer %d at 1 a second: %v", i, err)
 		}
+	}
+	if got := slow.bridge.Refused(); got[RefusedThrottled] != 1 || got[RefusedBadOffer] != 2 {
+		t.Errorf("refusals %v: want 1 throttled and 2 bad offers", got)
 	}
 }
 

@@ -91,6 +91,7 @@ func (p *Peer) start(offer string) (string, error) {
 		late := p.opened < 2
 		p.mu.Unlock()
 		if late {
+			b.st[RefusedOpenTimeout].Add(1)
 			b.log.Debug("bridge: peer did not open in time", "from", p.Addr())
 			p.close(true)
 		}

@@ -96,7 +96,7 @@ func NewCollector(room Room, src CollectorSources) *Collector {
 		proofSeconds:    d("proof_duration_seconds", "Time from a session's arrival to its first acknowledged snapshot."),
 		actionsReserved: d("actions_reserved_total", "Client actions of a kind reserved to the server (join, leave), fizzled; also counted in flotilla_actions_total{result=\"fizzled\"}."),
 		joinsFizzled:    d("joins_fizzled_total", "Proven clients the game refused a place in the world."),
-		transportDrops:  d("transport_drops_total", "Datagrams or messages a transport dropped outside netcode's counts, by reason (unreliable payloads from native clients, browsers' malformed acks, WebRTC datagrams the bridge fell behind on).", "reason"),
+		transportDrops:  d("transport_drops_total", "Datagrams or messages a transport dropped outside netcode's counts, by reason (unreliable payloads from native clients, browsers' malformed acks, WebRTC datagrams the bridge fell behind on), and browsers the bridge turned away before they were sessions (webrtc_refused_full, _throttled, _bad_offer, _too_large, _open_timeout).", "reason"),
 		evicted:         d("unproven_evicted_total", "Oldest unproven sessions sent away (throttled) to make room for a new one when the unproven pool was full."),
 		frame:           d("frame", "Last frame the room stepped."),
 		liveViews:       d("live_views", "Snapshot views held by client histories and the tick's cache."),

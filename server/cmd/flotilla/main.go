@@ -132,10 +132,12 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 	}
 	transports := []server.Transport{udp}
 	var rtc *server.WebRTC
+	var br *bridge.Bridge
 	var rtcHTTP *ops.Server
 	if o.http != "" {
 		rtc = server.NewWebRTC(4096, 4<<20)
-		br, err := bridge.New(demux.PacketConn(), bridge.Config{
+		var err error
+		br, err = bridge.New(demux.PacketConn(), bridge.Config{
 			Loopback: o.listen.Addr().IsLoopback(), PublicIPs: o.publicIPs.ips(), Log: log,
 		}, rtc.Handler())
 		if err != nil {
@@ -177,7 +179,7 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 	if o.admin != "" {
 		h, err := ops.NewHandler(ops.Config{
 			Room: room, Net: udp.Stats, Schema: game.Schema().DescJSON(), Socket: conn.Stats, KernelDrops: kernelDrops(conn.LocalAddr(), log),
-			TransportDrops: transportDrops(udp, demux, rtc),
+			TransportDrops: transportDrops(udp, demux, rtc, br),
 			Running:        running.Load, Log: log,
 			Budget: ops.BudgetLimits{MaxSnapshotHz: cfg.MaxSnapshotHz, MinBytesPerSec: minBytesPerSec, MaxBytesPerSec: cfg.MaxBytesPerSec},
 		})
@@ -287,11 +289,17 @@ func kernelDrops(local netip.AddrPort, log *slog.Logger) func() (uint64, error) 
 // unreliable payloads native clients sent (the protocol has none), WebRTC
 // datagrams the bridge fell behind on, browsers' malformed
 // acknowledgements (rtc nil: no browsers served).
-func transportDrops(udp *server.UDP, demux *bridge.Demux, rtc *server.WebRTC) func() map[string]uint64 {
+func transportDrops(udp *server.UDP, demux *bridge.Demux, rtc *server.WebRTC, br *bridge.Bridge) func() map[string]uint64 {
 	return func() map[string]uint64 {
 		m := map[string]uint64{"udp_unreliable_payload": udp.BadPayloads(), "webrtc_queue_full": demux.Dropped()}
 		if rtc != nil {
 			m["webrtc_bad_ack"] = rtc.BadAcks()
+		}
+		if br != nil {
+			// Browsers turned away before they were sessions.
+			for r, n := range br.Refused() {
+				m["webrtc_refused_"+r.String()] = n
+			}
 		}
 		return m
 	}
