@@ -175,7 +175,7 @@ func BenchmarkTick(b *testing.B) {
 			b.ReportMetric(float64(after.Prioritized-before.Prioritized)/float64(max(sends, 1)), "prioritized/snap")
 			b.ReportMetric(float64(after.EncodesShared-before.EncodesShared)/float64(max(sends, 1)), "shared/snap")
 			if tc.maxView > 0 {
-				b.ReportMetric(float64(after.CrowdTrimmed-before.CrowdTrimmed)/float64(max(after.ViewsBuilt-before.ViewsBuilt, 1)), "trimmed/view")
+				b.ReportMetric(float64(after.CrowdCoarsened-before.CrowdCoarsened)/float64(max(sends, 1)), "coarsened/snap")
 			}
 		})
 	}

@@ -30,7 +30,9 @@ type client struct {
 
 	hz, bps int // snapshot rate and byte budget in force
 	// detail: the levels of detail it asked for (protocol.Detail); 0 all.
-	detail uint8
+	// crowd: the levels the crowd bound leaves it (Config.MaxViewEntities),
+	// decided from its last view; 0 all.
+	detail, crowd uint8
 	// tokens is the byte budget bucket, scaled by the tick rate: each tick
 	// adds bps, a snapshot of n bytes on the wire takes n·TickHz. It is
 	// capped at two snapshots' worth (at least one largest datagram).
@@ -85,6 +87,49 @@ func (c *client) setDetail(tiers uint8) {
 	if tiers >= codec.NumLODs {
 		c.detail = 0
 	}
+}
+
+// viewDetail is the levels of detail of c's view: what it asked for, or
+// fewer in a crowd (0: all).
+func (c *client) viewDetail() uint8 {
+	asked := c.detail
+	if asked == 0 {
+		asked = codec.NumLODs
+	}
+	if c.crowd != 0 && c.crowd < asked {
+		return c.crowd
+	}
+	return c.detail
+}
+
+// crowdDetail is the levels of detail a view of the given tier counts
+// leaves a client under the crowd bound most, now that its view had d
+// (0: all) and it asked for asked (0: all): coarser levels go while the
+// view holds more than most; one comes back while the view with it holds
+// at most three quarters of most (hysteresis). 0 means all it asked for.
+func crowdDetail(tiers *[codec.NumLODs]int32, d, asked uint8, most int) uint8 {
+	if asked == 0 {
+		asked = codec.NumLODs
+	}
+	if d == 0 {
+		d = asked
+	}
+	n := 0
+	for t := range d {
+		n += int(tiers[t])
+	}
+	for d > 1 && n > most {
+		d--
+		n -= int(tiers[d])
+	}
+	for d < asked && 4*(n+int(tiers[d])) <= 3*most {
+		n += int(tiers[d])
+		d++
+	}
+	if d >= asked {
+		return 0
+	}
+	return d
 }
 
 // The wire's detail tiers are the codec's levels of detail.

@@ -96,12 +96,15 @@ type Config struct {
 	// within seconds when a crowd leaves.
 	MaxFreeViewBytes int
 	// MaxViewEntities, when not zero, coarsens crowded views: when what a
-	// client would see holds more entities than this, the coarsest level
-	// of detail leaves its view, then the next, until it fits or only full
-	// detail is left (the crowd's nearest). A crowd's snapshots then carry
-	// the fight around each client rather than blips of everyone, and the
-	// per-client work, linear in the view, shrinks with it. Counted in
-	// Stats.CrowdTrimmed. Default 0: views are what the game gives.
+	// client sees holds more entities than this, the coarsest level of
+	// detail leaves its view from the next snapshot, then the next level,
+	// until it fits or only full detail is left (the crowd's nearest); a
+	// level comes back once the view with it would hold at most three
+	// quarters of the bound, so that a crowd near the bound does not
+	// flicker. A crowd's snapshots then carry the fight around each client
+	// rather than blips of everyone, and the per-client work, linear in
+	// the view, shrinks with it. Counted in Stats.CrowdCoarsened. Default
+	// 0: views are what the game gives.
 	MaxViewEntities int
 	// Workers is how many goroutines build the clients' snapshots each
 	// tick, the room's own included (default GOMAXPROCS). The world steps

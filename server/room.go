@@ -270,7 +270,14 @@ func (r *Room) snapshots() {
 		c.focus = r.game.Focus(c.avatar)
 		c.tokens = min(c.tokens+c.bps, c.tokenCap)
 		if due(r.frame, c.hz, r.cfg.TickHz) {
-			c.cur = r.focusView(c.focus, c.lastSnap, c.detail)
+			d := c.viewDetail()
+			c.cur = r.focusView(c.focus, c.lastSnap, d)
+			if r.cfg.MaxViewEntities > 0 {
+				c.crowd = crowdDetail(&c.cur.tiers, d, c.detail, r.cfg.MaxViewEntities)
+				if d != c.detail {
+					r.stats.crowdCoarsened.Add(1)
+				}
+			}
 			dues = append(dues, c)
 		}
 	}
@@ -280,7 +287,7 @@ func (r *Room) snapshots() {
 	// goroutine: the sends.
 	work := append(r.work[:0], dues...)
 	slices.SortStableFunc(work, func(a, b *client) int {
-		return cmp.Or(cmp.Compare(a.focus, b.focus), cmp.Compare(a.lastSnap, b.lastSnap), cmp.Compare(a.detail, b.detail))
+		return cmp.Or(cmp.Compare(a.focus, b.focus), cmp.Compare(a.lastSnap, b.lastSnap), cmp.Compare(a.viewDetail(), b.viewDetail()))
 	})
 	r.build(work)
 	clear(work)

@@ -28,7 +28,7 @@ type Stats struct {
 	eventsDropped              atomic.Uint64
 	encodes, encodeShared      atomic.Uint64
 	viewsBuilt                 atomic.Uint64
-	crowdTrimmed               atomic.Uint64
+	crowdCoarsened             atomic.Uint64
 	desyncReports              atomic.Uint64
 	desyncPermanent            atomic.Uint64
 	badMessages, framesSkipped atomic.Uint64
@@ -85,7 +85,7 @@ type StatsSnapshot struct {
 	Encodes                    uint64 // codec encodings made
 	EncodesShared              uint64 // sends that reused another client's encoding
 	ViewsBuilt                 uint64
-	CrowdTrimmed               uint64 // entities left out of shared views by MaxViewEntities
+	CrowdCoarsened             uint64 // snapshots whose view MaxViewEntities coarsened
 	DesyncReports              uint64 // clients' checksum mismatch reports
 	DesyncPermanent            uint64 // of which outlived the client's repair window
 	BadMessages                uint64 // client messages that broke the protocol
@@ -109,7 +109,7 @@ func (r *Room) Stats() StatsSnapshot {
 		BudgetSkips: s.budgetSkips.Load(), Prioritized: s.prioritized.Load(), Measures: s.measures.Load(),
 		PrioritySkips: s.prioritySkips.Load(), PriceMisses: s.priceMisses.Load(),
 		Deferred: s.entitiesDeferred.Load(), EventsDropped: s.eventsDropped.Load(),
-		Encodes: s.encodes.Load(), EncodesShared: s.encodeShared.Load(), ViewsBuilt: s.viewsBuilt.Load(), CrowdTrimmed: s.crowdTrimmed.Load(),
+		Encodes: s.encodes.Load(), EncodesShared: s.encodeShared.Load(), ViewsBuilt: s.viewsBuilt.Load(), CrowdCoarsened: s.crowdCoarsened.Load(),
 		DesyncReports: s.desyncReports.Load(), DesyncPermanent: s.desyncPermanent.Load(),
 		BadMessages: s.badMessages.Load(), FramesSkipped: s.framesSkipped.Load(),
 		TickSeconds: s.tickSeconds.snapshot(), SnapshotBytes: s.snapshotBytes.snapshot(),

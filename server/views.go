@@ -16,6 +16,9 @@ type view struct {
 	v     codec.View
 	frame uint32
 	refs  int32
+	// tiers counts the game's entities of the view by level of detail,
+	// before a client's Detail or the crowd bound left any out.
+	tiers [codec.NumLODs]int32
 }
 
 // viewPool recycles views so steady state allocates nothing. Bound: it
@@ -135,26 +138,11 @@ func (r *Room) focusView(focus uint64, since uint32, detail uint8) *view {
 	v := r.pool.get(r.frame)
 	r.game.AppendView(&v.v, focus, since)
 	defer r.schema.Seal(&v.v) // workers encode it at once: its checksum first
-	if detail == 0 {
-		detail = codec.NumLODs
+	v.tiers = [codec.NumLODs]int32{}
+	for i := range v.v.Entities {
+		v.tiers[v.v.Entities[i].LOD&(codec.NumLODs-1)]++
 	}
-	if m := r.cfg.MaxViewEntities; m > 0 && len(v.v.Entities) > m {
-		// A crowd: coarser tiers go first (Config.MaxViewEntities).
-		var count [codec.NumLODs]int
-		for i := range v.v.Entities {
-			count[v.v.Entities[i].LOD&(codec.NumLODs-1)]++
-		}
-		n := 0
-		for t := range detail {
-			n += count[t]
-		}
-		for detail > 1 && n > m {
-			detail--
-			n -= count[detail]
-			r.stats.crowdTrimmed.Add(uint64(count[detail]))
-		}
-	}
-	if detail < codec.NumLODs {
+	if detail != 0 && detail < codec.NumLODs {
 		// The client asked for its detail tiers only (protocol.Detail), or
 		// the crowd leaves no room for the coarser: they stay out.
 		ents := v.v.Entities[:0]

@@ -90,3 +90,31 @@ func TestSnapshotBytesDoNotDependOnWorkers(t *testing.T) {
 		}
 	}
 }
+
+// The crowd bound's decision: coarser levels go while the view is over
+// the bound, come back only well under it, and never beyond what the
+// client asked for.
+func TestCrowdDetail(t *testing.T) {
+	tiers := [4]int32{100, 50, 50, 200} // 400 entities in all
+	for _, tc := range []struct {
+		d, asked uint8
+		most     int
+		want     uint8
+	}{
+		{0, 0, 500, 0},  // fits: all
+		{0, 0, 300, 3},  // 400 > 300: blips go (200 left)
+		{0, 0, 120, 1},  // down to full detail
+		{0, 0, 50, 1},   // never below full detail
+		{3, 0, 300, 3},  // 200 ≤ 300, but 400 > 225: stays
+		{3, 0, 600, 0},  // 400 ≤ 450: back to all
+		{1, 0, 200, 2},  // 150 ≤ 150: medium back; 200 > 150: no more
+		{0, 2, 1000, 0}, // asked for 2: 0 means that
+		{2, 2, 1000, 0}, // same
+		{0, 2, 120, 1},  // 150 > 120
+		{1, 3, 1000, 0}, // back up to what it asked for, not beyond
+	} {
+		if got := crowdDetail(&tiers, tc.d, tc.asked, tc.most); got != tc.want {
+			t.Errorf("crowdDetail(%v, d %d, asked %d, most %d) = %d, want %d", tiers, tc.d, tc.asked, tc.most, got, tc.want)
+		}
+	}
+}
