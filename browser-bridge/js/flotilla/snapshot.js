@@ -4,9 +4,8 @@
 
 import { BitReader } from './bitreader.js';
 import { ChecksumError, MalformedError, MissingBaselineError } from './errors.js';
-import { entityHash, entitySum, eventHash, recordedSum, recordSum } from './view.js';
+import { entityHash32, entitySum32, eventHash32, recordedSum, recordSum } from './view.js';
 
-const MASK64 = (1n << 64n) - 1n;
 const OP_UPDATE = 0;
 const OP_ADD = 1;
 const OP_REMOVE = 2;
@@ -49,11 +48,12 @@ export function decodeSnapshot(schema, bytes, baseline = null) {
     throw new MissingBaselineError('delta snapshot without a baseline');
   }
   const old = delta ? baseline.entities : [];
-  // The entity sum is kept up to date record by record from the
-  // baseline's when it has one recorded; else computed at the end.
+  // The entity sum (modulo 2^32: the checksum's low 32 bits need no
+  // more) is kept up to date record by record from the baseline's when it
+  // has one recorded; else computed at the end.
   const baseSum = delta ? recordedSum(baseline) : undefined;
   const incremental = baseSum !== undefined;
-  let sum = incremental ? baseSum : 0n;
+  let sum = incremental ? baseSum : 0;
 
   const n = r.readVarint();
   if (n > schema.maxEntities + old.length) {
@@ -80,33 +80,32 @@ export function decodeSnapshot(schema, bytes, baseline = null) {
     let b = null;
     if (inBase) {
       b = old[j++];
-      if (incremental) sum -= entityHash(schema, b);
+      if (incremental) sum = (sum - entityHash32(schema, b)) >>> 0;
     }
     if (op === OP_ADD) {
       push(null);
       const e = readEntity(r, schema, id);
       out[out.length - 1] = e;
-      if (incremental) sum += entityHash(schema, e);
+      if (incremental) sum = (sum + entityHash32(schema, e)) >>> 0;
     } else if (op === OP_UPDATE) {
       push(null);
       const e = readUpdate(r, schema, b);
       out[out.length - 1] = e;
-      if (incremental) sum += entityHash(schema, e);
+      if (incremental) sum = (sum + entityHash32(schema, e)) >>> 0;
     }
   }
   while (j < old.length) push(old[j++]);
   const events = readEvents(r, schema);
 
-  if (!incremental) sum = entitySum(schema, out);
-  sum &= MASK64;
-  const evHash = eventHash(schema, out.length, events);
+  if (!incremental) sum = entitySum32(schema, out);
+  const evHash = eventHash32(schema, out.length, events);
   const want = r.readBits(32);
-  let got = Number((evHash + sum) & 0xffffffffn);
+  let got = (evHash + sum) >>> 0;
   if (want !== got && incremental) {
     // The baseline's recorded sum may be stale (changed in place):
     // recompute once before rejecting.
-    sum = entitySum(schema, out);
-    got = Number((evHash + sum) & 0xffffffffn);
+    sum = entitySum32(schema, out);
+    got = (evHash + sum) >>> 0;
   }
   if (want !== got) throw new ChecksumError(want, got);
   r.finish();

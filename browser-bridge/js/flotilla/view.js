@@ -1,7 +1,7 @@
 // Views (STANDARD.md section 2) and their checksum (2.7). Mirrors
 // codec/view.go and codec/checksum.go.
 
-import { xxh64 } from './xxh64.js';
+import { xxh64, xxh64Halves } from './xxh64.js';
 
 /**
  * @typedef {object} Entity
@@ -26,23 +26,25 @@ import { xxh64 } from './xxh64.js';
 
 const MASK64 = (1n << 64n) - 1n;
 
-// Entity sums (Σ entityHash) recorded for views this library built, so
-// that a delta against one hashes only what it changes. A view must not be
-// changed in place once decoded (a stale record costs one recomputation
-// when the checksum then fails to match, as in the Go codec).
+// Entity sums recorded for views this library built, so that a delta
+// against one hashes only what it changes. A view must not be changed in
+// place once decoded (a stale record costs one recomputation when the
+// checksum then fails to match, as in the Go codec). The checksum is the
+// low 32 bits of a sum modulo 2^64, which only the low 32 bits of its
+// terms decide, so the decoder keeps the sums (and recorded ones) as
+// unsigned 32-bit numbers: Σ entityHash32 modulo 2^32, no BigInt.
 const sums = new WeakMap();
 
 const scratch = new Uint8Array(6 + 4 * 16);
 const scratchView = new DataView(scratch.buffer);
+// scratchOf[n] is scratch[0..n), for every length an entity's bytes take.
+const scratchOf = [];
+for (let n = 6; n <= scratch.length; n += 4) scratchOf[n] = scratch.subarray(0, n);
 
-/**
- * The XXH64 of an entity's canonical bytes: [id] (u32) [kind] (u8)
- * [tier] (u8) then each carried field value (int32), little-endian.
- * @param {import('./schema.js').Schema} schema
- * @param {Entity} e an entity valid under schema.
- * @returns {bigint}
- */
-export function entityHash(schema, e) {
+// entityBytes writes an entity's canonical bytes, [id] (u32) [kind] (u8)
+// [tier] (u8) then each carried field value (int32), little-endian, to
+// scratch and returns them.
+function entityBytes(schema, e) {
   scratchView.setUint32(0, e.id, true);
   scratch[4] = e.kind;
   scratch[5] = e.lod;
@@ -51,18 +53,12 @@ export function entityHash(schema, e) {
     scratchView.setInt32(n, e.values[f], true);
     n += 4;
   }
-  return xxh64(scratch.subarray(0, n));
+  return scratchOf[n];
 }
 
-/**
- * The XXH64 of a view's counts and events: [entity count] (u32)
- * [event count] (u32), then per event [kind] (u8) and each field (int32).
- * @param {import('./schema.js').Schema} schema
- * @param {number} entityCount
- * @param {Event[]} events events valid under schema.
- * @returns {bigint}
- */
-export function eventHash(schema, entityCount, events) {
+// eventBytes returns a view's counts and events, [entity count] (u32)
+// [event count] (u32), then per event [kind] (u8) and each field (int32).
+function eventBytes(schema, entityCount, events) {
   let size = 8;
   for (const ev of events) size += 1 + 4 * schema.events[ev.kind].fields.length;
   const b = new Uint8Array(size);
@@ -75,7 +71,51 @@ export function eventHash(schema, entityCount, events) {
     const nf = schema.events[ev.kind].fields.length;
     for (let f = 0; f < nf; f++, n += 4) dv.setInt32(n, ev.values[f], true);
   }
-  return xxh64(b);
+  return b;
+}
+
+/**
+ * The XXH64 of an entity's canonical bytes: [id] (u32) [kind] (u8)
+ * [tier] (u8) then each carried field value (int32), little-endian.
+ * @param {import('./schema.js').Schema} schema
+ * @param {Entity} e an entity valid under schema.
+ * @returns {bigint}
+ */
+export function entityHash(schema, e) {
+  return xxh64(entityBytes(schema, e));
+}
+
+/**
+ * The low 32 bits of entityHash, what the checksum needs of it.
+ * @param {import('./schema.js').Schema} schema
+ * @param {Entity} e an entity valid under schema.
+ * @returns {number} an unsigned 32-bit value.
+ */
+export function entityHash32(schema, e) {
+  return xxh64Halves(entityBytes(schema, e));
+}
+
+/**
+ * The XXH64 of a view's counts and events: [entity count] (u32)
+ * [event count] (u32), then per event [kind] (u8) and each field (int32).
+ * @param {import('./schema.js').Schema} schema
+ * @param {number} entityCount
+ * @param {Event[]} events events valid under schema.
+ * @returns {bigint}
+ */
+export function eventHash(schema, entityCount, events) {
+  return xxh64(eventBytes(schema, entityCount, events));
+}
+
+/**
+ * The low 32 bits of eventHash.
+ * @param {import('./schema.js').Schema} schema
+ * @param {number} entityCount
+ * @param {Event[]} events events valid under schema.
+ * @returns {number} an unsigned 32-bit value.
+ */
+export function eventHash32(schema, entityCount, events) {
+  return xxh64Halves(eventBytes(schema, entityCount, events));
 }
 
 /**
@@ -91,6 +131,19 @@ export function entitySum(schema, entities) {
 }
 
 /**
+ * Σ entityHash32 over a list of entities, modulo 2^32: the low 32 bits of
+ * entitySum.
+ * @param {import('./schema.js').Schema} schema
+ * @param {Entity[]} entities
+ * @returns {number} an unsigned 32-bit value.
+ */
+export function entitySum32(schema, entities) {
+  let sum = 0;
+  for (const e of entities) sum = (sum + entityHash32(schema, e)) >>> 0;
+  return sum;
+}
+
+/**
  * The 32-bit checksum of a view (STANDARD.md 2.7), computed from scratch:
  * the low 32 bits of eventHash + Σ entityHash.
  * @param {import('./schema.js').Schema} schema
@@ -98,13 +151,14 @@ export function entitySum(schema, entities) {
  * @returns {number} an unsigned 32-bit value.
  */
 export function checksum(schema, view) {
-  return Number((eventHash(schema, view.entities.length, view.events) + entitySum(schema, view.entities)) & 0xffffffffn);
+  return (eventHash32(schema, view.entities.length, view.events) + entitySum32(schema, view.entities)) >>> 0;
 }
 
 /**
- * The recorded entity sum of a view this library decoded, if any.
+ * The recorded entity sum (Σ entityHash32 modulo 2^32) of a view this
+ * library decoded, if any.
  * @param {View} view
- * @returns {bigint|undefined}
+ * @returns {number|undefined}
  */
 export function recordedSum(view) {
   return sums.get(view);
@@ -113,7 +167,7 @@ export function recordedSum(view) {
 /**
  * Records the entity sum of a view (the decoder does this on success).
  * @param {View} view
- * @param {bigint} sum
+ * @param {number} sum Σ entityHash32 modulo 2^32.
  */
 export function recordSum(view, sum) {
   sums.set(view, sum);
