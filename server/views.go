@@ -43,6 +43,9 @@ type viewPool struct {
 	live      int
 }
 
+// fit is how many free views get looks through for one large enough.
+const fit = 8
+
 var (
 	entitySize = int(unsafe.Sizeof(codec.Entity{}))
 	eventSize  = int(unsafe.Sizeof(codec.Event{}))
@@ -53,12 +56,26 @@ func (v *view) bytes() int {
 	return cap(v.v.Entities)*entitySize + cap(v.v.Events)*eventSize
 }
 
-func (p *viewPool) get(frame uint32) *view {
+// get takes a view for frame, preferring among the most recently freed
+// (up to fit of them) one whose entity array holds at least entities: views
+// of a crowd and of a quiet corner share the pool, and a small array given
+// to a large view would be replaced (garbage) as the view grows.
+func (p *viewPool) get(frame uint32, entities int) *view {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var v *view
 	if n := len(p.free); n > 0 {
-		v, p.free = p.free[n-1], p.free[:n-1]
+		i := n - 1
+		for k := n - 1; k >= max(0, n-fit); k-- {
+			if cap(p.free[k].v.Entities) >= entities {
+				i = k
+				break
+			}
+		}
+		v = p.free[i]
+		p.free[i] = p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
 		p.freeBytes -= v.bytes()
 	} else {
 		v = &view{}
@@ -128,6 +145,7 @@ type viewKey struct {
 // reference to each view meanwhile.
 type viewCache struct {
 	views map[viewKey]*view
+	last  int // entities of the last view the game built: the next one's likely size
 }
 
 func (r *Room) focusView(focus uint64, since uint32, detail uint8) *view {
@@ -135,8 +153,9 @@ func (r *Room) focusView(focus uint64, since uint32, detail uint8) *view {
 	if v := r.views.views[k]; v != nil {
 		return v
 	}
-	v := r.pool.get(r.frame)
+	v := r.pool.get(r.frame, r.views.last)
 	r.game.AppendView(&v.v, focus, since)
+	r.views.last = len(v.v.Entities)
 	defer r.schema.Seal(&v.v) // workers encode it at once: its checksum first
 	v.tiers = [codec.NumLODs]int32{}
 	for i := range v.v.Entities {
