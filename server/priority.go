@@ -168,7 +168,7 @@ func (w *worker) prioritize(c *client, cur, base *view, room int) (*view, []byte
 	r.stats.entitiesDeferred.Add(uint64(deferred))
 	c.crowded = deferred > 0
 
-	out := r.pool.get(r.frame, len(cur.v.Entities))
+	out := r.pool.get(r.frame, len(cur.v.Entities), ownView)
 	// out: the baseline brought up to date for the picked entities, the
 	// entities that left the view removed; encoded without comparing the
 	// others (codec.AppendSubset).

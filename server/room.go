@@ -109,7 +109,7 @@ func New(cfg Config, game Game, log *slog.Logger, transports ...Transport) (*Roo
 	for range cfg.Workers {
 		r.workers = append(r.workers, newWorker(r))
 	}
-	r.proof = r.pool.get(0, 0)
+	r.proof = r.pool.get(0, 0, sharedView)
 	r.stats.init()
 	for _, t := range transports {
 		if w, ok := t.(Waiter); ok && r.waiter == nil {

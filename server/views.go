@@ -19,6 +19,7 @@ type view struct {
 	// tiers counts the game's entities of the view by level of detail,
 	// before a client's Detail or the crowd bound left any out.
 	tiers [codec.NumLODs]int32
+	class uint8 // sharedView or ownView, for the pool
 }
 
 // viewPool recycles views so steady state allocates nothing. Bound: it
@@ -34,8 +35,11 @@ type view struct {
 // (release) during the per-client stage: mu guards the pool, and the
 // counts of views that may be shared between clients.
 type viewPool struct {
-	mu        sync.Mutex
-	free      []*view
+	mu sync.Mutex
+	// free holds the idle views by class: the game's shared views and the
+	// clients' own are of different sizes in a crowd, and each is reused
+	// for its kind.
+	free      [numViewClasses][]*view
 	freeBytes int
 	maxFree   int // bytes kept whatever the need (Config.MaxFreeViewBytes)
 	need      int // views taken by a recent tick, decaying
@@ -45,6 +49,13 @@ type viewPool struct {
 
 // fit is how many free views get looks through for one large enough.
 const fit = 8
+
+// View classes: what a view is built as.
+const (
+	sharedView     = iota // built from the game (focusView), the proof
+	ownView               // a client's prioritized view
+	numViewClasses
+)
 
 var (
 	entitySize = int(unsafe.Sizeof(codec.Entity{}))
@@ -56,29 +67,30 @@ func (v *view) bytes() int {
 	return cap(v.v.Entities)*entitySize + cap(v.v.Events)*eventSize
 }
 
-// get takes a view for frame, preferring among the most recently freed
-// (up to fit of them) one whose entity array holds at least entities: views
-// of a crowd and of a quiet corner share the pool, and a small array given
-// to a large view would be replaced (garbage) as the view grows.
-func (p *viewPool) get(frame uint32, entities int) *view {
+// get takes a view of class for frame: a free one of its class,
+// preferring among the most recently freed (up to fit of them) one whose
+// entity array holds at least entities, since a small array given to a
+// large view would be replaced (garbage) as the view grows.
+func (p *viewPool) get(frame uint32, entities, class int) *view {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var v *view
-	if n := len(p.free); n > 0 {
+	free := p.free[class]
+	if n := len(free); n > 0 {
 		i := n - 1
 		for k := n - 1; k >= max(0, n-fit); k-- {
-			if cap(p.free[k].v.Entities) >= entities {
+			if cap(free[k].v.Entities) >= entities {
 				i = k
 				break
 			}
 		}
-		v = p.free[i]
-		p.free[i] = p.free[n-1]
-		p.free[n-1] = nil
-		p.free = p.free[:n-1]
+		v = free[i]
+		free[i] = free[n-1]
+		free[n-1] = nil
+		p.free[class] = free[:n-1]
 		p.freeBytes -= v.bytes()
 	} else {
-		v = &view{}
+		v = &view{class: uint8(class)}
 	}
 	v.v.Reset()
 	v.frame, v.refs = frame, 1
@@ -89,8 +101,11 @@ func (p *viewPool) get(frame uint32, entities int) *view {
 
 // keeps reports whether the pool keeps one more idle view of b bytes.
 func (p *viewPool) keeps(b int) bool {
-	return len(p.free) < 2*p.need || p.freeBytes+b <= p.maxFree
+	return p.idle() < 2*p.need || p.freeBytes+b <= p.maxFree
 }
+
+// idle is how many views the pool keeps for reuse.
+func (p *viewPool) idle() int { return len(p.free[sharedView]) + len(p.free[ownView]) }
 
 // endTick updates the pool's recent need and trims the idle views to the
 // bound.
@@ -99,10 +114,17 @@ func (p *viewPool) endTick() {
 	defer p.mu.Unlock()
 	p.need = max(p.taken, p.need-(p.need+31)/32)
 	p.taken = 0
-	for n := len(p.free); n > 0 && n > 2*p.need && p.freeBytes > p.maxFree; n-- {
-		p.freeBytes -= p.free[n-1].bytes()
-		p.free[n-1] = nil
-		p.free = p.free[:n-1]
+	for n := p.idle(); n > 0 && n > 2*p.need && p.freeBytes > p.maxFree; n-- {
+		// The longer list gives first.
+		c := sharedView
+		if len(p.free[ownView]) > len(p.free[sharedView]) {
+			c = ownView
+		}
+		free := p.free[c]
+		k := len(free) - 1
+		p.freeBytes -= free[k].bytes()
+		free[k] = nil
+		p.free[c] = free[:k]
 	}
 }
 
@@ -125,7 +147,7 @@ func (p *viewPool) release(v *view) {
 	}
 	p.live--
 	if b := v.bytes(); p.keeps(b) {
-		p.free = append(p.free, v)
+		p.free[v.class] = append(p.free[v.class], v)
 		p.freeBytes += b
 	}
 }
@@ -153,7 +175,7 @@ func (r *Room) focusView(focus uint64, since uint32, detail uint8) *view {
 	if v := r.views.views[k]; v != nil {
 		return v
 	}
-	v := r.pool.get(r.frame, r.views.last)
+	v := r.pool.get(r.frame, r.views.last, sharedView)
 	r.game.AppendView(&v.v, focus, since)
 	r.views.last = len(v.v.Entities)
 	defer r.schema.Seal(&v.v) // workers encode it at once: its checksum first
