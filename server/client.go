@@ -137,10 +137,29 @@ var _ = [1]struct{}{}[protocol.MaxDetail-codec.NumLODs]
 
 // due reports whether frame is one of the frames of a client at hz: the
 // frames where ⌊frame·hz/TickHz⌋ steps. Clients with the same rate share
-// their frames, so they can share views and encodings.
+// their frames, so they can share views and encodings; the room shifts
+// each client's frames by its phase (client.snapDue), so that a crowd's
+// snapshots spread evenly over the ticks instead of all falling on two
+// ticks of three (at 20 Hz of 30), which doubled the worst tick.
 func due(frame uint32, hz, tickHz int) bool {
 	f, h, t := uint64(frame), uint64(hz), uint64(tickHz)
 	return f*h/t != (f-1)*h/t
+}
+
+// snapDue reports whether c has a snapshot at frame: due at its rate,
+// shifted by its phase, one of the period of frames over which its rate's
+// pattern repeats (TickHz / gcd(hz, TickHz)), taken from its id. Clients
+// of one phase share their frames, and their views and encodings.
+func (c *client) snapDue(frame uint32, tickHz int) bool {
+	period := uint32(tickHz / gcd(c.hz, tickHz))
+	return due(frame+uint32(c.id)%period, c.hz, tickHz)
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // drop releases every view the client's history holds.

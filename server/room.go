@@ -269,7 +269,7 @@ func (r *Room) snapshots() {
 		}
 		c.focus = r.game.Focus(c.avatar)
 		c.tokens = min(c.tokens+c.bps, c.tokenCap)
-		if due(r.frame, c.hz, r.cfg.TickHz) {
+		if c.snapDue(r.frame, r.cfg.TickHz) {
 			d := c.viewDetail()
 			c.cur = r.focusView(c.focus, c.lastSnap, d)
 			if r.cfg.MaxViewEntities > 0 {

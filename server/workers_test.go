@@ -118,3 +118,30 @@ func TestCrowdDetail(t *testing.T) {
 		}
 	}
 }
+
+// Each client keeps its rate, and a crowd's snapshots spread evenly over
+// the ticks: at 20 Hz of 30, two thirds of the clients each tick instead
+// of all of them on two ticks of three.
+func TestSnapshotsSpreadOverTicks(t *testing.T) {
+	for _, hz := range []int{1, 7, 10, 15, 20, 30} {
+		const tickHz, n = 30, 300
+		perFrame := make([]int, tickHz)
+		for id := 1; id <= n; id++ {
+			c := &client{id: ClientID(id), hz: hz}
+			count := 0
+			for f := range uint32(tickHz) {
+				if c.snapDue(1000+f, tickHz) {
+					count++
+					perFrame[f]++
+				}
+			}
+			if count != hz {
+				t.Fatalf("%d Hz: client %d due %d times in a second", hz, id, count)
+			}
+		}
+		lo, hi := slices.Min(perFrame), slices.Max(perFrame)
+		if want := n * hz / tickHz; hz >= 10 && (lo < want*9/10 || hi > want*11/10) {
+			t.Errorf("%d Hz: %d to %d clients due a frame, want about %d", hz, lo, hi, want)
+		}
+	}
+}
