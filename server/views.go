@@ -52,8 +52,8 @@ const fit = 8
 
 // View classes: what a view is built as.
 const (
-	sharedView     = iota // built from the game (focusView), the proof
-	ownView               // a client's prioritized view
+	sharedView = iota // built from the game (focusView), the proof
+	ownView           // a client's prioritized view
 	numViewClasses
 )
 
