@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"bytes"
-	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -125,16 +124,7 @@ func TestBrowserOverOneUDPPort(t *testing.T) {
 	srv := httptest.NewServer(r.bridge)
 	defer srv.Close()
 	b := bridgetest.New(t)
-	resp, err := http.Post(srv.URL, "application/sdp", strings.NewReader(b.Offer(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("signaling: %d %s", resp.StatusCode, answer)
-	}
-	b.Answer(t, string(answer))
+	b.Dial(t, srv.URL)
 	waitFor(t, "the handler's Open", func() bool { r.rec.mu.Lock(); defer r.rec.mu.Unlock(); return len(r.rec.open) == 1 })
 	p := r.rec.open[0]
 	if !p.Addr().Addr().IsLoopback() || p.Addr().Port() == 0 {

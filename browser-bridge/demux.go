@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"errors"
 	"net"
 	"net/netip"
 	"os"
@@ -140,30 +139,12 @@ func (c *rtcConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
 	d := c.d
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.one[0] = batch.Datagram{Addr: addr, Buf: b, N: len(b)}
-	_, err := d.conn.WriteBatch(d.one)
-	d.one[0] = batch.Datagram{}
-	if err != nil {
-		return 0, err
-	}
-	return len(b), nil
+	return batch.WriteOne(d.conn, d.one, b, addr)
 }
 
-func (c *rtcConn) ReadFrom(b []byte) (int, net.Addr, error) {
-	n, addr, err := c.ReadFromAddrPort(b)
-	if err != nil {
-		return 0, nil, err
-	}
-	return n, net.UDPAddrFromAddrPort(addr), nil
-}
+func (c *rtcConn) ReadFrom(b []byte) (int, net.Addr, error) { return batch.ReadFrom(c, b) }
 
-func (c *rtcConn) WriteTo(b []byte, addr net.Addr) (int, error) {
-	ua, ok := addr.(*net.UDPAddr)
-	if !ok {
-		return 0, errors.New("bridge: not a UDP address")
-	}
-	return c.WriteToAddrPort(b, ua.AddrPort())
-}
+func (c *rtcConn) WriteTo(b []byte, addr net.Addr) (int, error) { return batch.WriteTo(c, b, addr) }
 
 func (c *rtcConn) Close() error {
 	c.once.Do(func() { close(c.closed) })

@@ -51,13 +51,7 @@ func (c *Codec) EntityBits(b, e *Entity, delta bool) int {
 	if e.V == b.V {
 		return 0
 	}
-	k := &c.schema.entities[e.Kind]
-	var mask FieldMask
-	for p, f := range k.present[e.LOD][:k.count[e.LOD]] {
-		if e.V[f] != b.V[f] {
-			mask |= 1 << p
-		}
-	}
+	mask := c.schema.entities[e.Kind].changed(e, b)
 	if mask == 0 {
 		return 0
 	}

@@ -156,13 +156,7 @@ func (c *Codec) plan(base, v *View) error {
 		if e.V == b.V { // identical arrays: nothing carried changed
 			continue
 		}
-		k := &s.entities[e.Kind]
-		var mask FieldMask
-		for p, f := range k.present[e.LOD][:k.count[e.LOD]] {
-			if e.V[f] != b.V[f] {
-				mask |= 1 << p
-			}
-		}
+		mask := s.entities[e.Kind].changed(e, b)
 		if mask != 0 {
 			c.recs = append(c.recs, record{id: e.ID, op: opUpdate, cur: int32(i), base: int32(j - 1), mask: mask})
 		}
@@ -210,6 +204,19 @@ func (c *Codec) recordSum(base, v *View) {
 		}
 	}
 	v.sum, v.sumOK = sum, true
+}
+
+// changed is the mask of the fields e carries at its tier whose values
+// differ from b's, by position among the carried fields (an update's
+// mask). e and b are of kind k and of the same tier.
+func (k *kindInfo) changed(e, b *Entity) FieldMask {
+	var mask FieldMask
+	for p, f := range k.present[e.LOD][:k.count[e.LOD]] {
+		if e.V[f] != b.V[f] {
+			mask |= 1 << p
+		}
+	}
+	return mask
 }
 
 // sharesArray reports whether a and b start at the same array element.

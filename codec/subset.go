@@ -69,13 +69,7 @@ func (c *Codec) AppendSubset(dst []byte, base, cur *View, pick []bool, withEvent
 			if e.V == b.V {
 				break
 			}
-			k := &s.entities[e.Kind]
-			var mask FieldMask
-			for p, f := range k.present[e.LOD][:k.count[e.LOD]] {
-				if e.V[f] != b.V[f] {
-					mask |= 1 << p
-				}
-			}
+			mask := s.entities[e.Kind].changed(e, b)
 			if mask != 0 {
 				c.recs = append(c.recs, record{id: e.ID, op: opUpdate, cur: at, base: int32(j), mask: mask})
 			}

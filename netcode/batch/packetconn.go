@@ -2,6 +2,7 @@ package batch
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -70,31 +71,52 @@ func (a *PacketConnAdapter) WriteToAddrPort(b []byte, addr netip.AddrPort) (int,
 	}
 	a.wmu.Lock()
 	defer a.wmu.Unlock()
-	a.wr[0] = Datagram{Addr: addr, Buf: b, N: len(b)}
-	_, err := a.c.WriteBatch(a.wr)
-	a.wr[0] = Datagram{}
+	return WriteOne(a.c, a.wr, b, addr)
+}
+
+// ReadFrom implements net.PacketConn.
+func (a *PacketConnAdapter) ReadFrom(b []byte) (int, net.Addr, error) { return ReadFrom(a, b) }
+
+// WriteTo implements net.PacketConn; addr must be a *net.UDPAddr.
+func (a *PacketConnAdapter) WriteTo(b []byte, addr net.Addr) (int, error) { return WriteTo(a, b, addr) }
+
+// WriteOne sends b to addr on c as a batch of one, in one[0], which it
+// clears afterwards (so that it keeps no reference to b). The caller
+// serializes its writes. It returns len(b), or c's error.
+func WriteOne(c Conn, one []Datagram, b []byte, addr netip.AddrPort) (int, error) {
+	one[0] = Datagram{Addr: addr, Buf: b, N: len(b)}
+	_, err := c.WriteBatch(one[:1])
+	one[0] = Datagram{}
 	if err != nil {
 		return 0, err
 	}
 	return len(b), nil
 }
 
-// ReadFrom implements net.PacketConn.
-func (a *PacketConnAdapter) ReadFrom(b []byte) (int, net.Addr, error) {
-	n, addr, err := a.ReadFromAddrPort(b)
+// AddrPortConn is a packet connection with the allocation-free address
+// forms; ReadFrom and WriteTo give it net.PacketConn's.
+type AddrPortConn interface {
+	ReadFromAddrPort(b []byte) (int, netip.AddrPort, error)
+	WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error)
+}
+
+// ReadFrom is c.ReadFromAddrPort with a *net.UDPAddr.
+func ReadFrom(c AddrPortConn, b []byte) (int, net.Addr, error) {
+	n, addr, err := c.ReadFromAddrPort(b)
 	if err != nil {
 		return 0, nil, err
 	}
 	return n, net.UDPAddrFromAddrPort(addr), nil
 }
 
-// WriteTo implements net.PacketConn; addr must be a *net.UDPAddr.
-func (a *PacketConnAdapter) WriteTo(b []byte, addr net.Addr) (int, error) {
+// WriteTo is c.WriteToAddrPort for a *net.UDPAddr (another net.Addr is an
+// error).
+func WriteTo(c AddrPortConn, b []byte, addr net.Addr) (int, error) {
 	ua, ok := addr.(*net.UDPAddr)
 	if !ok {
-		return 0, errors.New("batch: not a UDP address")
+		return 0, fmt.Errorf("batch: %T is not a UDP address", addr)
 	}
-	return a.WriteToAddrPort(b, ua.AddrPort())
+	return c.WriteToAddrPort(b, ua.AddrPort())
 }
 
 // Close closes the connection; a blocked read returns net.ErrClosed.
