@@ -42,8 +42,8 @@ type viewPool struct {
 	free      [numViewClasses][]*view
 	freeBytes int
 	maxFree   int // bytes kept whatever the need (Config.MaxFreeViewBytes)
-	need      int // views taken by a recent tick, decaying
-	taken     int // views taken this tick
+	need      [numViewClasses]int // views of each class taken by a recent tick, decaying
+	taken     [numViewClasses]int // views of each class taken this tick
 	live      int
 }
 
@@ -92,16 +92,24 @@ func (p *viewPool) get(frame uint32, entities, class int) *view {
 	} else {
 		v = &view{class: uint8(class)}
 	}
+	if cap(v.v.Entities) < entities {
+		// Grown once to the size expected, with room to spare, rather
+		// than doubled by the appends that fill it.
+		v.v.Entities = make([]codec.Entity, 0, entities+entities/4)
+	}
 	v.v.Reset()
 	v.frame, v.refs = frame, 1
 	p.live++
-	p.taken++
+	p.taken[class]++
 	return v
 }
 
-// keeps reports whether the pool keeps one more idle view of b bytes.
-func (p *viewPool) keeps(b int) bool {
-	return p.idle() < 2*p.need || p.freeBytes+b <= p.maxFree
+// keeps reports whether the pool keeps one more idle view of class c and
+// b bytes: each class keeps twice its own recent need, so that a crowd's
+// many own views do not crowd out the few shared ones, or while the idle
+// views hold at most maxFree bytes.
+func (p *viewPool) keeps(c, b int) bool {
+	return len(p.free[c]) < 2*p.need[c] || p.freeBytes+b <= p.maxFree
 }
 
 // idle is how many views the pool keeps for reuse.
@@ -112,19 +120,15 @@ func (p *viewPool) idle() int { return len(p.free[sharedView]) + len(p.free[ownV
 func (p *viewPool) endTick() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.need = max(p.taken, p.need-(p.need+31)/32)
-	p.taken = 0
-	for n := p.idle(); n > 0 && n > 2*p.need && p.freeBytes > p.maxFree; n-- {
-		// The longer list gives first.
-		c := sharedView
-		if len(p.free[ownView]) > len(p.free[sharedView]) {
-			c = ownView
+	for c := range numViewClasses {
+		p.need[c] = max(p.taken[c], p.need[c]-(p.need[c]+31)/32)
+		p.taken[c] = 0
+		for free := p.free[c]; len(free) > 2*p.need[c] && p.freeBytes > p.maxFree; free = p.free[c] {
+			k := len(free) - 1
+			p.freeBytes -= free[k].bytes()
+			free[k] = nil
+			p.free[c] = free[:k]
 		}
-		free := p.free[c]
-		k := len(free) - 1
-		p.freeBytes -= free[k].bytes()
-		free[k] = nil
-		p.free[c] = free[:k]
 	}
 }
 
@@ -146,7 +150,7 @@ func (p *viewPool) release(v *view) {
 		panic("server: view released more often than held")
 	}
 	p.live--
-	if b := v.bytes(); p.keeps(b) {
+	if b := v.bytes(); p.keeps(int(v.class), b) {
 		p.free[v.class] = append(p.free[v.class], v)
 		p.freeBytes += b
 	}
@@ -167,7 +171,9 @@ type viewKey struct {
 // reference to each view meanwhile.
 type viewCache struct {
 	views map[viewKey]*view
-	last  int // entities of the last view the game built: the next one's likely size
+	// largest is the most entities of a view the game built last tick
+	// (the size a new one is given), largestNow this tick's so far.
+	largest, largestNow int
 }
 
 func (r *Room) focusView(focus uint64, since uint32, detail uint8) *view {
@@ -175,9 +181,9 @@ func (r *Room) focusView(focus uint64, since uint32, detail uint8) *view {
 	if v := r.views.views[k]; v != nil {
 		return v
 	}
-	v := r.pool.get(r.frame, r.views.last, sharedView)
+	v := r.pool.get(r.frame, r.views.largest, sharedView)
 	r.game.AppendView(&v.v, focus, since)
-	r.views.last = len(v.v.Entities)
+	r.views.largestNow = max(r.views.largestNow, len(v.v.Entities))
 	defer r.schema.Seal(&v.v) // workers encode it at once: its checksum first
 	v.tiers = [codec.NumLODs]int32{}
 	for i := range v.v.Entities {
@@ -201,6 +207,9 @@ func (r *Room) focusView(focus uint64, since uint32, detail uint8) *view {
 
 // endTick drops the cache's references.
 func (c *viewCache) endTick(p *viewPool) {
+	if c.largestNow > 0 {
+		c.largest, c.largestNow = c.largestNow, 0
+	}
 	for k, v := range c.views {
 		p.release(v)
 		delete(c.views, k)
