@@ -46,7 +46,7 @@ var rules = []rule{
 			return notProject(p) || p == project+"netcode/batch" || p == project+"netcode/udpio" || p == project+"browser-bridge/bridgetest"
 		}},
 	{"browser-bridge/bridgetest", false, "a browser for tests, which the bridge's own tests import: pion, and the bridge only in its test (the channel ids)",
-		func(p string) bool { return notProject(p) || p == project+"browser-bridge" }},
+		func(p string) bool { return notProject(p) || strings.HasPrefix(p, project+"browser-bridge") }},
 	{"tools/client", true, "the native client library speaks the protocol; it never imports the room",
 		func(p string) bool { return p != project+"server" && !strings.HasPrefix(p, project+"server/") }},
 	{"perf", true, "the perf harness measures the wire, not the room",
