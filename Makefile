@@ -69,11 +69,13 @@ vet:
 
 # The room's load benchmarks take up to a few minutes to set up their
 # clients: the tick runs a fixed 60 ticks per size (for its p99), the
-# memory benchmark 3 rounds.
+# memory benchmark 3 rounds, the hot tile 60 ticks of 1,000 and 10,000
+# spectators.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v '/server$$')
 	$(GO) test -run '^$$' -bench Tick -benchtime 60x -timeout 60m ./server
 	$(GO) test -run '^$$' -bench RoomMemory -benchtime 3x -timeout 60m ./server
+	$(GO) test -run '^$$' -bench HotTile -benchtime 60x -timeout 30m ./server
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
