@@ -24,10 +24,10 @@ type viewerLink struct {
 	sent time.Time // when the newest snapshot was sent
 }
 
-func (l *viewerLink) Addr() netip.AddrPort         { return l.addr }
-func (l *viewerLink) Overhead() int                { return 16 }
+func (l *viewerLink) Addr() netip.AddrPort          { return l.addr }
+func (l *viewerLink) Overhead() int                 { return 16 }
 func (l *viewerLink) SendReliable(msg []byte) error { return nil }
-func (l *viewerLink) Close(Reason)                 { l.in.Forget(l) }
+func (l *viewerLink) Close(Reason)                  { l.in.Forget(l) }
 
 func (l *viewerLink) SendSnapshot(seq uint16, _ []byte) error {
 	l.mu.Lock()

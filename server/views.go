@@ -41,7 +41,7 @@ type viewPool struct {
 	// for its kind.
 	free      [numViewClasses][]*view
 	freeBytes int
-	maxFree   int // bytes kept whatever the need (Config.MaxFreeViewBytes)
+	maxFree   int                 // bytes kept whatever the need (Config.MaxFreeViewBytes)
 	need      [numViewClasses]int // views of each class taken by a recent tick, decaying
 	taken     [numViewClasses]int // views of each class taken this tick
 	live      int
