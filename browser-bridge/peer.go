@@ -88,7 +88,7 @@ func (p *Peer) start(offer string) (string, error) {
 	p.mu.Lock()
 	p.timer = time.AfterFunc(b.cfg.OpenTimeout, func() {
 		p.mu.Lock()
-		late := p.opened < 2
+		late := p.opened < 2 && !p.closed
 		p.mu.Unlock()
 		if late {
 			b.st[RefusedOpenTimeout].Add(1)

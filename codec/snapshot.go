@@ -31,8 +31,9 @@ type Codec struct {
 }
 
 // VerifyBaselines makes the encoder recompute the checksum recorded in every
-// baseline before using it, and fail with ErrView if the baseline changed in
-// place since it was recorded. It costs a hash per baseline entity; use it in
+// baseline, and in the view it encodes when that holds one, before using
+// it, and fail with ErrView if the view changed in place since it was
+// recorded. It costs a hash per baseline entity; use it in
 // tests and when debugging desyncs.
 func (c *Codec) VerifyBaselines(on bool) { c.verify = on }
 
@@ -166,6 +167,9 @@ func (c *Codec) plan(base, v *View) error {
 	}
 	if base != nil && c.verify && base.sumOK && base.sum != s.entitySum(base) {
 		return fmt.Errorf("%w: baseline changed in place after its checksum was recorded", ErrView)
+	}
+	if c.verify && v.sumOK && v.sum != s.entitySum(v) {
+		return fmt.Errorf("%w: view changed in place after its checksum was recorded", ErrView)
 	}
 	return nil
 }

@@ -404,12 +404,19 @@ func TestStaleBaselineRecordIsCaught(t *testing.T) {
 	next := &View{}
 	next.CopyFrom(base)
 	next.Entities[20].V[0] ^= 1
+	next.Invalidate() // changed after CopyFrom took base's record
 	if _, err := c.AppendDelta(make([]byte, 0, 1<<16), base, next); !errors.Is(err, ErrView) {
 		t.Fatalf("got %v, want ErrView", err)
 	}
 	base.Invalidate() // the documented fix
 	if _, err := c.AppendDelta(make([]byte, 0, 1<<16), base, next); err != nil {
 		t.Fatal(err)
+	}
+	// The view encoded, changed in place after its record: caught too (an
+	// encoder trusts a view's record, so it would send a stale checksum).
+	next.Entities[30].V[0] ^= 1
+	if _, err := c.AppendDelta(make([]byte, 0, 1<<16), base, next); !errors.Is(err, ErrView) {
+		t.Fatalf("a view changed in place after its encoding: got %v, want ErrView", err)
 	}
 }
 

@@ -55,9 +55,11 @@ type client struct {
 	crowded bool
 
 	// This tick's snapshot: the shared view chosen for it (the room's
-	// goroutine), and what a worker built from it.
-	cur *view
-	job job
+	// goroutine) and the levels of detail it was chosen at, and what a
+	// worker built from it.
+	cur       *view
+	curDetail uint8
+	job       job
 }
 
 // histEntry is one sent snapshot: the view the client holds if it accepts

@@ -37,8 +37,8 @@ const (
 	DefaultMaxLagFrames = 15
 )
 
-// maxWorkers bounds Config.Workers.
-const maxWorkers = 256
+// MaxWorkers bounds Config.Workers.
+const MaxWorkers = 256
 
 // Config holds a room's settings. Zero fields take the defaults.
 type Config struct {
@@ -110,7 +110,9 @@ type Config struct {
 	// tick, the room's own included (default GOMAXPROCS). The world steps
 	// on the room's goroutine alone, and the bytes sent do not depend on
 	// the number of workers. The others start at the first tick with
-	// enough clients for them (16 snapshots) and end when the room does.
+	// enough clients for them (16 snapshots) and end when the room is
+	// closed (Close, or Run's return): a room driven by Poll and Tick must
+	// be closed. Default GOMAXPROCS, at most 256.
 	Workers int
 	// MaxLagFrames: when the room is this many frames behind its clock it
 	// steps the late frames at once, with their actions but without their
@@ -147,7 +149,7 @@ func (c Config) WithDefaults() Config {
 	def(&c.MaxPendingActions, DefaultMaxPendingActions)
 	def(&c.MaxActionsPerFrame, DefaultMaxActionsPerFrame)
 	def(&c.MaxLagFrames, DefaultMaxLagFrames)
-	def(&c.Workers, runtime.GOMAXPROCS(0))
+	def(&c.Workers, min(runtime.GOMAXPROCS(0), MaxWorkers))
 	return c
 }
 
@@ -191,8 +193,8 @@ func (c Config) Validate() error {
 		return bad("max actions per frame %d outside 1..%d", c.MaxActionsPerFrame, 1<<22)
 	case c.MaxViewEntities < 0:
 		return bad("max view entities %d negative", c.MaxViewEntities)
-	case c.Workers < 1 || c.Workers > maxWorkers:
-		return bad("workers %d outside 1..%d", c.Workers, maxWorkers)
+	case c.Workers < 1 || c.Workers > MaxWorkers:
+		return bad("workers %d outside 1..%d", c.Workers, MaxWorkers)
 	case c.MaxLagFrames < 1:
 		return bad("max lag %d frames under 1", c.MaxLagFrames)
 	}

@@ -94,8 +94,15 @@ func TestUnprovenSessionsCostLittleAndExpire(t *testing.T) {
 		if st := s.udp.Stats(); st.Refused[netcode.ReasonThrottled] != 1 || st.Connects != 4 {
 			t.Errorf("netcode refused %v and created %d sessions: the throttled one must cost no session", st.Refused, st.Connects)
 		}
+		for range 200 { // 2 s more: past the proof timeout
+			pollDeaf(t, ds)
+			s.run(10*time.Millisecond, nil)
+		}
+		st = s.room.Stats()
+		s.stop()
 		// The deaf sessions were sent proofs, and nothing else: one ship in
-		// the world, the probe's.
+		// the world, the probe's. (The world is read once the room's
+		// goroutine has stopped.)
 		ships := 0
 		for _, sh := range s.game.Fleet().Ships() {
 			if sh.Owner != 0 {
@@ -105,12 +112,6 @@ func TestUnprovenSessionsCostLittleAndExpire(t *testing.T) {
 		if ships != 1 {
 			t.Errorf("%d client ships in the world, want 1 (the proven client's)", ships)
 		}
-		for range 200 { // 2 s more: past the proof timeout
-			pollDeaf(t, ds)
-			s.run(10*time.Millisecond, nil)
-		}
-		st = s.room.Stats()
-		s.stop()
 		if st.Unproven != 0 || st.ProofTimeouts != 3 || st.SentAway[ReasonTimeout] != 3 {
 			t.Errorf("after 3 s: %d unproven, %d proof timeouts, sent away %v", st.Unproven, st.ProofTimeouts, st.SentAway)
 		}

@@ -70,7 +70,8 @@ type budgetChange struct {
 
 // New returns a room running game for the clients of transports. It binds
 // the transports; it does not start: call Run (or drive it with Poll and
-// Tick from one goroutine).
+// Tick from one goroutine, and Close it when done: its snapshot workers'
+// goroutines end then).
 func New(cfg Config, game Game, log *slog.Logger, transports ...Transport) (*Room, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -151,6 +152,7 @@ func (r *Room) Wake() { r.waiter.Wake() }
 // goroutine, more than once.
 func (r *Room) Close() {
 	r.once.Do(func() { close(r.stop) })
+	r.crew.stop()
 	r.waiter.Wake()
 }
 
@@ -162,6 +164,7 @@ func (r *Room) Run(ctx context.Context) error {
 	next := time.Now().Add(tick)
 	stopCtx := context.AfterFunc(ctx, r.Close)
 	defer stopCtx()
+	defer r.crew.stop() // a transport error returns without Close
 	for {
 		select {
 		case <-r.stop:
@@ -271,7 +274,7 @@ func (r *Room) snapshots() {
 		c.tokens = min(c.tokens+c.bps, c.tokenCap)
 		if c.snapDue(r.frame, r.cfg.TickHz) {
 			d := c.viewDetail()
-			c.cur = r.focusView(c.focus, c.lastSnap, d)
+			c.cur, c.curDetail = r.focusView(c.focus, c.lastSnap, d), d
 			if r.cfg.MaxViewEntities > 0 {
 				c.crowd = crowdDetail(&c.cur.tiers, d, c.detail, r.cfg.MaxViewEntities)
 				if d != c.detail {
@@ -287,7 +290,7 @@ func (r *Room) snapshots() {
 	// goroutine: the sends.
 	work := append(r.work[:0], dues...)
 	slices.SortStableFunc(work, func(a, b *client) int {
-		return cmp.Or(cmp.Compare(a.focus, b.focus), cmp.Compare(a.lastSnap, b.lastSnap), cmp.Compare(a.viewDetail(), b.viewDetail()))
+		return cmp.Or(cmp.Compare(a.focus, b.focus), cmp.Compare(a.lastSnap, b.lastSnap), cmp.Compare(a.curDetail, b.curDetail))
 	})
 	r.build(work)
 	clear(work)

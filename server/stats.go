@@ -85,7 +85,7 @@ type StatsSnapshot struct {
 	Encodes                    uint64 // codec encodings made
 	EncodesShared              uint64 // sends that reused another client's encoding
 	ViewsBuilt                 uint64
-	CrowdCoarsened             uint64 // snapshots whose view MaxViewEntities coarsened
+	CrowdCoarsened             uint64 // snapshots due whose view MaxViewEntities coarsened (sent or then skipped)
 	DesyncReports              uint64 // clients' checksum mismatch reports
 	DesyncPermanent            uint64 // of which outlived the client's repair window
 	BadMessages                uint64 // client messages that broke the protocol

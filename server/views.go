@@ -92,9 +92,10 @@ func (p *viewPool) get(frame uint32, entities, class int) *view {
 	} else {
 		v = &view{class: uint8(class)}
 	}
-	if cap(v.v.Entities) < entities {
+	if class == sharedView && cap(v.v.Entities) < entities {
 		// Grown once to the size expected, with room to spare, rather
-		// than doubled by the appends that fill it.
+		// than doubled by the game's appends that fill it. (An own view is
+		// sized by codec.AppendSubset, which knows its size exactly.)
 		v.v.Entities = make([]codec.Entity, 0, entities+entities/4)
 	}
 	v.v.Reset()

@@ -33,6 +33,10 @@ type WebRTC struct {
 // has left.
 func (h *rtcHandler) end(p *bridge.Peer, l *rtcLink, reason Reason) {
 	h.mu.Lock()
+	if h.links[p] != l {
+		h.mu.Unlock()
+		return // ended already (pion's goroutines may race to it)
+	}
 	delete(h.links, p)
 	h.mu.Unlock()
 	h.inbox.Leave(l)

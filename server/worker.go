@@ -68,13 +68,32 @@ func (w *worker) endTick() {
 // first tick that has work for them, are the rest. Clients are dealt in
 // chunks from one counter, so each is built by exactly one worker, and
 // what each worker writes is its own or its clients'. The goroutines end
-// when the room closes.
+// when the room closes (Close, or Run's return): stop closes their start
+// channels, under mu, so that a tick's tokens are never sent to a
+// goroutine that left, and a goroutine drains a token already sent before
+// it leaves. After stop, ticks build on the room's goroutine alone.
 type crew struct {
+	mu      sync.Mutex
 	started bool
+	stopped bool
 	start   []chan struct{} // one per goroutine: a tick's work is ready
 	done    sync.WaitGroup
 	next    atomic.Int64 // the next index of due to deal
 	due     []*client
+}
+
+// stop ends the crew's goroutines once they finish the tick they may be
+// in. Safe from any goroutine, more than once.
+func (cr *crew) stop() {
+	cr.mu.Lock()
+	defer cr.mu.Unlock()
+	if cr.stopped {
+		return
+	}
+	cr.stopped = true
+	for _, s := range cr.start {
+		close(s)
+	}
 }
 
 // chunk is how many clients a worker takes at once: large enough that
@@ -90,12 +109,20 @@ func (r *Room) build(due []*client) {
 		return
 	}
 	cr := &r.crew
+	cr.mu.Lock()
+	if cr.stopped {
+		cr.mu.Unlock()
+		for _, c := range due {
+			r.workers[0].build(c)
+		}
+		return
+	}
 	if !cr.started {
 		cr.started = true
 		for _, w := range r.workers[1:] {
 			start := make(chan struct{}, 1)
 			cr.start = append(cr.start, start)
-			go w.serve(start, r.stop)
+			go w.serve(start)
 		}
 	}
 	cr.due = due
@@ -104,21 +131,18 @@ func (r *Room) build(due []*client) {
 	for _, s := range cr.start {
 		s <- struct{}{}
 	}
+	cr.mu.Unlock()
 	r.workers[0].deal()
 	cr.done.Wait()
 	cr.due = nil
 }
 
-// serve is a crew goroutine: one deal per tick until the room stops.
-func (w *worker) serve(start <-chan struct{}, stop <-chan struct{}) {
-	for {
-		select {
-		case <-start:
-			w.deal()
-			w.r.crew.done.Done()
-		case <-stop:
-			return
-		}
+// serve is a crew goroutine: one deal per tick's token, until the crew
+// stops (its start channel closed, the last token drained).
+func (w *worker) serve(start <-chan struct{}) {
+	for range start {
+		w.deal()
+		w.r.crew.done.Done()
 	}
 }
 

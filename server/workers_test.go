@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -142,6 +143,65 @@ func TestSnapshotsSpreadOverTicks(t *testing.T) {
 		lo, hi := slices.Min(perFrame), slices.Max(perFrame)
 		if want := n * hz / tickHz; hz >= 10 && (lo < want*9/10 || hi > want*11/10) {
 			t.Errorf("%d Hz: %d to %d clients due a frame, want about %d", hz, lo, hi, want)
+		}
+	}
+}
+
+// Closing a room while its workers build a tick neither hangs the tick
+// nor the ones after it (which build on the room's goroutine alone), and
+// ends the workers' goroutines.
+func TestCloseDuringTicks(t *testing.T) {
+	for trial := range 30 {
+		game, err := demowire.NewGame(demowire.GameConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := NewInbox(1024, 1<<20)
+		room, err := New(Config{Workers: 3, MaxClients: 64}, game, nil, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var links []*viewerLink
+		for i := range 48 {
+			l := &viewerLink{addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 11, byte(i >> 8), byte(i)}), 1000), in: in}
+			links = append(links, l)
+			if !in.Arrive(l) {
+				t.Fatal("inbox full")
+			}
+		}
+		now := time.Unix(1_700_000_000, 0)
+		tick := func() {
+			for _, l := range links {
+				l.ack()
+			}
+			if _, err := room.Poll(now); err != nil {
+				t.Error(err)
+			}
+			room.Tick()
+			now = now.Add(time.Second / DefaultTickHz)
+		}
+		for range 10 {
+			tick() // the clients are proven and due: the crew works
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-room.stop:
+					tick() // one more after Close, as a Poll/Tick driver may
+					return
+				default:
+				}
+				tick()
+			}
+		}()
+		time.Sleep(time.Duration(trial%7) * 300 * time.Microsecond)
+		room.Close()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("trial %d: the ticks hung after Close", trial)
 		}
 	}
 }

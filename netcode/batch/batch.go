@@ -34,7 +34,9 @@ func (d *Datagram) Payload() []byte { return d.Buf[:d.N] }
 
 // Conn moves batches of datagrams. ReadBatch and WriteBatch are called by one
 // goroutine, the owner of the protocol state; Wake, Stats, LocalAddr and Close
-// are safe from any goroutine.
+// are safe from any goroutine. The backends here (udpio's, netsim's) also
+// allow one goroutine reading while another writes, which the bridge's
+// demux and PacketConn rely on; a new backend must too, or say it does not.
 type Conn interface {
 	// ReadBatch fills ds[:n] with received datagrams and returns n. It waits
 	// until at least one datagram is available, Wake is called, or the deadline

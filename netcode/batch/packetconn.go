@@ -15,7 +15,8 @@ import (
 // ICE UDP mux): a WebRTC client on a netsim endpoint, or on a socket bound
 // to a chosen source address. It reads one datagram per call; reads and
 // writes may come from different goroutines (each serialized by its own
-// lock), which udpio's and netsim's connections allow. Close closes c.
+// lock), so c must allow ReadBatch and WriteBatch at once (see Conn; udpio's
+// and netsim's do). Close closes c.
 func PacketConn(c Conn) *PacketConnAdapter {
 	a := &PacketConnAdapter{c: c, rd: NewBuffers(1), wr: make([]Datagram, 1)}
 	return a
@@ -71,7 +72,11 @@ func (a *PacketConnAdapter) WriteToAddrPort(b []byte, addr netip.AddrPort) (int,
 	}
 	a.wmu.Lock()
 	defer a.wmu.Unlock()
-	return WriteOne(a.c, a.wr, b, addr)
+	n, err := WriteOne(a.c, a.wr, b, addr)
+	if errors.Is(err, ErrClosed) {
+		return 0, net.ErrClosed
+	}
+	return n, err
 }
 
 // ReadFrom implements net.PacketConn.

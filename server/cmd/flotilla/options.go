@@ -84,7 +84,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	o.maxPendingActions = server.DefaultMaxPendingActions
 	o.maxUnproven, o.maxUnprovenPerAddr = server.DefaultMaxUnproven, server.DefaultMaxUnprovenPerAddr
 	o.maxClientsPerAddr = server.DefaultMaxClientsPerAddr
-	o.workers = runtime.GOMAXPROCS(0)
+	o.workers = min(runtime.GOMAXPROCS(0), server.MaxWorkers)
 	o.proofTimeout, o.ackTimeout = server.DefaultProofTimeout, server.DefaultAckTimeout
 	o.keepalive, o.timeout = defaultKeepalive, defaultTimeout
 	o.interest = demowire.DefaultInterest()
