@@ -219,11 +219,17 @@ func TestSimReconnectKeepsServerFull(t *testing.T) {
 		if begun := rep.Attempted + rep.Rehandshakes; begun > 3501 || uint64(begun) != rep.Tx["request"].Packets {
 			t.Errorf("%d handshakes begun, %d requests sent; at most 3,501 at 1,000/s", begun, rep.Tx["request"].Packets)
 		}
-		if connected != rep.Accepted || rep.DisconnectedTotal != connected-live || rep.RefusedTotal+rep.TimedOut+rep.Failed != 0 {
+		// At the run's last instant the server may accept (and send away)
+		// one more session than the attacker, which stops reading then,
+		// hears of: goroutines woken at one virtual instant run in any
+		// order.
+		late := connected - rep.Accepted
+		if late > 1 || rep.DisconnectedTotal+late != connected-live || rep.RefusedTotal+rep.TimedOut+rep.Failed != 0 {
 			t.Errorf("server: %d connected, %d live; report: %d accepted, %d disconnected, %d refused, %d timed out, %d failed",
 				connected, live, rep.Accepted, rep.DisconnectedTotal, rep.RefusedTotal, rep.TimedOut, rep.Failed)
 		}
-		if rep.Disconnected["timeout"] != disconnected[netcode.ReasonTimeout] || rep.Disconnected["throttled"] != disconnected[netcode.ReasonThrottled] ||
+		throttledLate := disconnected[netcode.ReasonThrottled] - rep.Disconnected["throttled"]
+		if rep.Disconnected["timeout"] != disconnected[netcode.ReasonTimeout] || throttledLate != late ||
 			rep.Disconnected["timeout"] < 3*maxLive || len(rep.Disconnected) != 2 {
 			t.Errorf("report disconnects %v, server %v", rep.Disconnected, disconnected)
 		}
