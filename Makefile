@@ -70,12 +70,14 @@ vet:
 # The room's load benchmarks take up to a few minutes to set up their
 # clients: the tick runs a fixed 60 ticks per size (for its p99), the
 # memory benchmark 3 rounds, the hot tile 60 ticks of 1,000 and 10,000
-# spectators.
+# spectators, the crowd 20 ticks of 1,000, 5,000 and 10,000 players on
+# in-memory links.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v '/server$$')
 	$(GO) test -run '^$$' -bench Tick -benchtime 60x -timeout 60m ./server
 	$(GO) test -run '^$$' -bench RoomMemory -benchtime 3x -timeout 60m ./server
 	$(GO) test -run '^$$' -bench HotTile -benchtime 60x -timeout 30m ./server
+	$(GO) test -run '^$$' -bench Crowd -benchtime 20x -timeout 30m ./server
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
