@@ -28,7 +28,8 @@ type client struct {
 	avatar    uint32 // the entity it controls, 0 until its join applied
 	focus     uint64 // where its view is centred (Game.Focus)
 
-	hz, bps int // snapshot rate and byte budget in force
+	hz, bps int    // snapshot rate and byte budget in force
+	phase   uint32 // frames its snapshot frames are shifted by (snapDue)
 	// detail: the levels of detail it asked for (protocol.Detail); 0 all.
 	// crowd: the levels the crowd bound leaves it (Config.MaxViewEntities),
 	// decided from its last view; 0 all.
@@ -81,6 +82,9 @@ func (c *client) setBudget(cfg *Config, hz, bps int) {
 	c.bps = min(max(bps, minBytesPerSec), cfg.MaxBytesPerSec)
 	c.tokenCap = max(2*c.bps/c.hz, maxDatagram) * cfg.TickHz
 	c.tokens = min(c.tokens, c.tokenCap)
+	// The phase of its snapshot frames (snapDue): one of the period over
+	// which its rate's pattern repeats (TickHz / gcd(hz, TickHz)).
+	c.phase = uint32(c.id) % uint32(cfg.TickHz/gcd(c.hz, cfg.TickHz))
 }
 
 // setDetail applies a Detail: tiers levels of detail, or all.
@@ -149,12 +153,10 @@ func due(frame uint32, hz, tickHz int) bool {
 }
 
 // snapDue reports whether c has a snapshot at frame: due at its rate,
-// shifted by its phase, one of the period of frames over which its rate's
-// pattern repeats (TickHz / gcd(hz, TickHz)), taken from its id. Clients
-// of one phase share their frames, and their views and encodings.
+// shifted by its phase (set with its rate, from its id). Clients of one
+// phase share their frames, and their views and encodings.
 func (c *client) snapDue(frame uint32, tickHz int) bool {
-	period := uint32(tickHz / gcd(c.hz, tickHz))
-	return due(frame+uint32(c.id)%period, c.hz, tickHz)
+	return due(frame+c.phase, c.hz, tickHz)
 }
 
 func gcd(a, b int) int {

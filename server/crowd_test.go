@@ -20,20 +20,6 @@ type crowdLink struct {
 	ship uint32
 }
 
-// ack acknowledges what was sent since the last call, as this link (the
-// one the room knows).
-func (l *crowdLink) ack() {
-	l.mu.Lock()
-	seqs := l.seqs
-	l.seqs = l.seqs[:0]
-	l.mu.Unlock()
-	for _, s := range seqs {
-		l.in.Acked(l, s)
-	}
-}
-
-func (l *crowdLink) Close(Reason) { l.in.Forget(l) }
-
 func (l *crowdLink) SendReliable(msg []byte) error {
 	var r protocol.Result
 	if len(msg) > 0 && protocol.MsgType(msg[0]) == protocol.MsgResult && protocol.ParseResult(msg, &r) == nil &&
@@ -91,6 +77,7 @@ func BenchmarkCrowd(b *testing.B) {
 			}
 			for i := range links {
 				l := &crowdLink{viewerLink: viewerLink{addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 12, byte(i >> 8), byte(i)}), 1000), in: in}}
+				l.self = l
 				links[i] = l
 				if !in.Arrive(l) {
 					b.Fatal("inbox full")

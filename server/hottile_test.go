@@ -19,6 +19,7 @@ import (
 type viewerLink struct {
 	addr netip.AddrPort
 	in   *Inbox
+	self Link // the Link the room knows, when a type embeds this one; nil: this
 	mu   sync.Mutex
 	seqs []uint16
 	sent time.Time // when the newest snapshot was sent
@@ -27,7 +28,14 @@ type viewerLink struct {
 func (l *viewerLink) Addr() netip.AddrPort          { return l.addr }
 func (l *viewerLink) Overhead() int                 { return 16 }
 func (l *viewerLink) SendReliable(msg []byte) error { return nil }
-func (l *viewerLink) Close(Reason)                  { l.in.Forget(l) }
+func (l *viewerLink) Close(Reason)                  { l.in.Forget(l.link()) }
+
+func (l *viewerLink) link() Link {
+	if l.self != nil {
+		return l.self
+	}
+	return l
+}
 
 func (l *viewerLink) SendSnapshot(seq uint16, _ []byte) error {
 	l.mu.Lock()
@@ -44,7 +52,7 @@ func (l *viewerLink) ack() {
 	l.seqs = l.seqs[:0]
 	l.mu.Unlock()
 	for _, s := range seqs {
-		l.in.Acked(l, s)
+		l.in.Acked(l.link(), s)
 	}
 }
 

@@ -17,7 +17,8 @@ type view struct {
 	frame uint32
 	refs  int32
 	// tiers counts the game's entities of the view by level of detail,
-	// before a client's Detail or the crowd bound left any out.
+	// before a client's Detail or the crowd bound left any out (counted
+	// only when the crowd bound is on).
 	tiers [codec.NumLODs]int32
 	class uint8 // sharedView or ownView, for the pool
 }
@@ -187,8 +188,10 @@ func (r *Room) focusView(focus uint64, since uint32, detail uint8) *view {
 	r.views.largestNow = max(r.views.largestNow, len(v.v.Entities))
 	defer r.schema.Seal(&v.v) // workers encode it at once: its checksum first
 	v.tiers = [codec.NumLODs]int32{}
-	for i := range v.v.Entities {
-		v.tiers[v.v.Entities[i].LOD&(codec.NumLODs-1)]++
+	if r.cfg.MaxViewEntities > 0 { // the crowd bound's input, counted only for it
+		for i := range v.v.Entities {
+			v.tiers[v.v.Entities[i].LOD&(codec.NumLODs-1)]++
+		}
 	}
 	if detail != 0 && detail < codec.NumLODs {
 		// The client asked for its detail tiers only (protocol.Detail), or

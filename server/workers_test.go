@@ -127,8 +127,10 @@ func TestSnapshotsSpreadOverTicks(t *testing.T) {
 	for _, hz := range []int{1, 7, 10, 15, 20, 30} {
 		const tickHz, n = 30, 300
 		perFrame := make([]int, tickHz)
+		cfg := Config{TickHz: tickHz}.WithDefaults()
 		for id := 1; id <= n; id++ {
-			c := &client{id: ClientID(id), hz: hz}
+			c := &client{id: ClientID(id)}
+			c.setBudget(&cfg, hz, 0)
 			count := 0
 			for f := range uint32(tickHz) {
 				if c.snapDue(1000+f, tickHz) {
