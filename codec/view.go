@@ -60,6 +60,16 @@ func (s *Schema) Seal(v *View) {
 	}
 }
 
+// Checksum returns the entity checksum recorded in v (the wrapping sum of
+// Schema.EntityHash over its entities), and whether v holds one.
+func (v *View) Checksum() (uint64, bool) { return v.sum, v.sumOK }
+
+// SetChecksum records sum as v's entity checksum without computing it: for
+// a view rebuilt from entities whose checksum the caller computed, or
+// recorded before (Checksum). The encoder trusts it as it trusts Seal's;
+// with VerifyBaselines on, it checks it.
+func (v *View) SetChecksum(sum uint64) { v.sum, v.sumOK = sum, true }
+
 // Invalidate drops the checksum the codec recorded in v. Call it after
 // changing Entities in place if v will serve as a baseline.
 func (v *View) Invalidate() { v.sumOK = false }
@@ -96,18 +106,8 @@ func (s *Schema) Equal(a, b *View) bool {
 		return false
 	}
 	for i := range a.Entities {
-		x, y := &a.Entities[i], &b.Entities[i]
-		if x.ID != y.ID || x.Kind != y.Kind || x.LOD != y.LOD {
+		if !s.SameEntity(&a.Entities[i], &b.Entities[i]) {
 			return false
-		}
-		if int(x.Kind) >= len(s.entities) || x.LOD >= NumLODs {
-			return false
-		}
-		k := &s.entities[x.Kind]
-		for _, f := range k.present[x.LOD][:k.count[x.LOD]] {
-			if x.V[f] != y.V[f] {
-				return false
-			}
 		}
 	}
 	for i := range a.Events {
@@ -119,6 +119,29 @@ func (s *Schema) Equal(a, b *View) bool {
 			if x.V[f] != y.V[f] {
 				return false
 			}
+		}
+	}
+	return true
+}
+
+// SameEntity reports whether a and b are the same entity state under s: the
+// same id, kind and tier, and the same values of the fields the tier
+// carries (the only ones a snapshot conveys). An entity of a kind or tier
+// s does not know is the same as none.
+func (s *Schema) SameEntity(a, b *Entity) bool {
+	if a.ID != b.ID || a.Kind != b.Kind || a.LOD != b.LOD {
+		return false
+	}
+	if int(a.Kind) >= len(s.entities) || a.LOD >= NumLODs {
+		return false
+	}
+	if a.V == b.V {
+		return true
+	}
+	k := &s.entities[a.Kind]
+	for _, f := range k.present[a.LOD][:k.count[a.LOD]] {
+		if a.V[f] != b.V[f] {
+			return false
 		}
 	}
 	return true

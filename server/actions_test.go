@@ -70,7 +70,7 @@ func TestViewPoolFollowsTheNeed(t *testing.T) {
 	p := viewPool{maxFree: 100 * entitySize}
 	var vs []*view
 	for range 10 {
-		v := p.get(1, 0, ownView)
+		v := p.get(1, 0)
 		v.v.Entities = make([]codec.Entity, 0, 30) // a crowd's view
 		vs = append(vs, v)
 	}
@@ -81,7 +81,7 @@ func TestViewPoolFollowsTheNeed(t *testing.T) {
 	if p.live != 0 || p.idle() != 10 {
 		t.Fatalf("live %d, %d idle views; want 0 and the 10 a tick needed", p.live, p.idle())
 	}
-	v := p.get(2, 0, ownView)
+	v := p.get(2, 0)
 	if cap(v.v.Entities) != 30 {
 		t.Errorf("a reused view has capacity %d, want the 30 it had", cap(v.v.Entities))
 	}
@@ -100,15 +100,15 @@ func TestViewPoolFollowsTheNeed(t *testing.T) {
 // array is large enough for the view to come.
 func TestViewPoolFitsTheView(t *testing.T) {
 	p := viewPool{maxFree: 1 << 30}
-	small, large := p.get(1, 0, ownView), p.get(1, 0, ownView)
+	small, large := p.get(1, 0), p.get(1, 0)
 	small.v.Entities = make([]codec.Entity, 0, 10)
 	large.v.Entities = make([]codec.Entity, 0, 1000)
 	p.release(large)
 	p.release(small) // the most recent: taken first when it fits
-	if v := p.get(2, 500, ownView); v != large {
+	if v := p.get(2, 500); v != large {
 		t.Errorf("a 500-entity view got an array of %d", cap(v.v.Entities))
 	}
-	if v := p.get(2, 5, ownView); v != small {
+	if v := p.get(2, 5); v != small {
 		t.Errorf("the last free view was not taken")
 	}
 }

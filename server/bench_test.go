@@ -263,14 +263,16 @@ func TestTickAllocatesNothing(t *testing.T) {
 		runtime.ReadMemStats(&ms)
 		after += ms.Mallocs - before
 	}
-	// A pooled view may still grow to a crowd larger than any it held,
-	// and a shared view be made for a phase's focus the pool has no view
-	// for (amortized, like a slice's append: 0 to 40 in 60 ticks here, as
-	// the world differs from run to run); an allocation per client, per
-	// entity or per encoding would be thousands (200 clients get 8,000
-	// snapshots in 60 ticks).
-	if after > 60 {
-		t.Errorf("%d allocations in 60 ticks of 200 clients, want at most one a tick (pooled views growing)", after)
+	// A pooled view may still grow to a crowd larger than any it held, a
+	// shared view be made for a phase's focus the pool has no view for,
+	// and a known be made for a size class whose idle ones are all in use
+	// (knowns live for several ticks in histories; states.go): amortized,
+	// like a slice's append, 20 to 90 in 60 ticks here, as the world
+	// differs from run to run. An allocation per client, per entity or per
+	// encoding would be thousands (200 clients get 8,000 snapshots in 60
+	// ticks).
+	if after > 120 {
+		t.Errorf("%d allocations in 60 ticks of 200 clients, want at most two a tick (pools growing)", after)
 	}
 	t.Logf("%d allocations in 60 ticks of 200 clients", after)
 }

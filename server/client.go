@@ -63,10 +63,10 @@ type client struct {
 	job       job
 }
 
-// histEntry is one sent snapshot: the view the client holds if it accepts
-// it, and the frame it describes.
+// histEntry is one sent snapshot: the states the client holds if it
+// accepts it, and the frame it describes.
 type histEntry struct {
-	v     *view
+	k     *known
 	frame uint32
 }
 
@@ -166,7 +166,7 @@ func gcd(a, b int) int {
 	return a
 }
 
-// drop releases every view the client's history holds.
-func (c *client) drop(pool *viewPool) {
-	c.hist.Reset(func(e *histEntry) { pool.release(e.v) })
+// drop releases every known the client's history holds.
+func (c *client) drop(st *states) {
+	c.hist.Reset(func(e *histEntry) { st.release(e.k) })
 }

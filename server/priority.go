@@ -24,9 +24,11 @@ const ownShipWeight = 1 << 24
 // a view of its own: the baseline (what the client holds) brought up to
 // date for the entities of highest accumulated priority, as many as fit;
 // entities that left the view are removed. The others keep their baseline
-// state and gain priority, so they come first next time. It returns the view
-// (one reference, owned by the caller) and its encoding, valid until the
-// next call.
+// state and gain priority, so they come first next time. It returns the
+// view's states (a known: one hold, owned by the caller) and its encoding,
+// valid until the next call. The view itself is the worker's scratch: the
+// known names the states it took from cur (prepared) and from the
+// baseline, stored once for the room.
 //
 // Sizes come from the codec's price list (codec.EntityBits, IDBits,
 // FrameBits), whose sum is exactly what the encoder writes: entities are
@@ -34,7 +36,7 @@ const ownShipWeight = 1 << 24
 // of a thousand entities costs a price for the hundred or so that fit, one
 // exact sum over the view and one encoding, not repeated measurements of
 // the whole view.
-func (w *worker) prioritize(c *client, cur, base *view, room int) (*view, []byte) {
+func (w *worker) prioritize(c *client, cur *view, base *known, room int) (*known, []byte) {
 	r := w.r
 	ents := cur.v.Entities
 	c.prio = w.accumulate(c, ents)
@@ -62,7 +64,8 @@ func (w *worker) prioritize(c *client, cur, base *view, room int) (*view, []byte
 	var bv *codec.View
 	var be []codec.Entity
 	if base != nil {
-		bv, be = &base.v, base.v.Entities
+		bv = w.load(base)
+		be = bv.Entities
 	}
 	delta := bv != nil
 	// Where each current entity is in the baseline (-1: not there).
@@ -150,7 +153,7 @@ func (w *worker) prioritize(c *client, cur, base *view, room int) (*view, []byte
 	// them sent, so their priority starts over.
 	for _, k := range keys[next:] {
 		i := uint32(k)
-		if b := inBase[i]; b >= 0 && !pick[i] && sameState(&be[b], &ents[i]) {
+		if b := inBase[i]; b >= 0 && !pick[i] && r.schema.SameEntity(&be[b], &ents[i]) {
 			pick[i] = true
 		}
 	}
@@ -168,20 +171,58 @@ func (w *worker) prioritize(c *client, cur, base *view, room int) (*view, []byte
 	r.stats.entitiesDeferred.Add(uint64(deferred))
 	c.crowded = deferred > 0
 
-	out := r.pool.get(r.frame, len(cur.v.Entities), ownView)
 	// out: the baseline brought up to date for the picked entities, the
 	// entities that left the view removed; encoded without comparing the
 	// others (codec.AppendSubset).
-	body, err := w.codec.AppendSubset(sc.body[:0], bv, &cur.v, pick, events, &out.v)
+	out := &sc.out
+	body, err := w.codec.AppendSubset(sc.body[:0], bv, &cur.v, pick, events, out)
 	if err != nil || len(body) > room {
 		// The price list is exact (codec's TestPriceEqualsMeasure), so
 		// this does not happen; if it did, the client skips a snapshot
 		// and the miss is counted (tests require none).
 		r.stats.priceMisses.Add(1)
-		r.pool.release(out)
 		return nil, nil
 	}
-	return out, body
+	return w.ownKnown(cur, base, pick, inBase, out), body
+}
+
+// ownKnown is the known of the view prioritize built in out: for each
+// entity of cur, the state cur has when picked, else the one the baseline
+// has if it has one (out's order). A baseline state stored more than
+// maxStateAge frames ago is stored again in this tick's store, so that a
+// state an entity keeps for long does not pin an old tick's store.
+func (w *worker) ownKnown(cur *view, base *known, pick []bool, inBase []int32, out *codec.View) *known {
+	r := w.r
+	k := r.states.getKnown(len(out.Entities))
+	in := &w.in
+	in.beginKnown()
+	for i := range pick {
+		var ref stateRef
+		switch {
+		case pick[i]:
+			ref = cur.known.refs[i]
+		case inBase[i] >= 0:
+			ref = base.refs[inBase[i]]
+			if s := r.states.lookup(ref.store()); r.frame-s.frame > maxStateAge {
+				e := s.at(ref.slot())
+				var ok bool
+				if ref, ok = w.intern(e, r.schema.EntityHash(e)); !ok {
+					ref = base.refs[inBase[i]] // no store to be had: keep it pinned
+				}
+				r.stats.statesRestored.Add(1)
+			}
+		default:
+			continue
+		}
+		k.refs = append(k.refs, ref)
+		in.note(k, ref)
+	}
+	if len(k.refs) != len(out.Entities) {
+		panic("server: a prioritized view and its known disagree")
+	}
+	k.sum, _ = out.Checksum()
+	r.states.seal(k)
+	return k
 }
 
 // sortFront sorts keys[from:to] in place so that it holds, in order, the
@@ -237,12 +278,6 @@ func sortFront(keys []uint64, from, to int) int {
 	}
 	slices.Sort(rest[:k])
 	return to
-}
-
-// sameState reports whether the client holding b holds e as it is: same
-// kind, tier and values (then the delta needs no record for it).
-func sameState(b, e *codec.Entity) bool {
-	return b.Kind == e.Kind && b.LOD == e.LOD && b.V == e.V
 }
 
 // priceView is the exact size in bits of the snapshot that partial would

@@ -42,6 +42,7 @@ type Room struct {
 	provingHead int
 	queue       *actionQueue
 	pool        viewPool
+	states      states
 	views       viewCache
 	workers     []*worker // the per-client stage's; workers[0] is the room's goroutine
 	crew        crew
@@ -102,6 +103,7 @@ func New(cfg Config, game Game, log *slog.Logger, transports ...Transport) (*Roo
 		stop:       make(chan struct{}),
 	}
 	r.pool.maxFree = cfg.MaxFreeViewBytes
+	r.pool.states = &r.states
 	r.welcome = protocol.Welcome{
 		TickHz: uint32(cfg.TickHz), InputDelay: uint32(cfg.InputDelay),
 		SchemaHash: r.schema.Hash(), Game: append([]byte(nil), game.Params()...),
@@ -110,7 +112,7 @@ func New(cfg Config, game Game, log *slog.Logger, transports ...Transport) (*Roo
 	for range cfg.Workers {
 		r.workers = append(r.workers, newWorker(r))
 	}
-	r.proof = r.pool.get(0, 0, sharedView)
+	r.proof = r.pool.get(0, 0)
 	r.stats.init()
 	for _, t := range transports {
 		if w, ok := t.(Waiter); ok && r.waiter == nil {
@@ -229,6 +231,11 @@ func (r *Room) Tick() {
 	r.expire(r.now)
 	r.snapshots()
 	r.stats.views.Store(int64(r.pool.live))
+	r.states.mu.Lock()
+	r.stats.knowns.Store(int64(r.states.liveKnowns))
+	r.stats.stores.Store(int64(r.states.liveStores))
+	r.stats.storedStates.Store(int64(r.states.stored))
+	r.states.mu.Unlock()
 	r.stats.freeViewBytes.Store(int64(r.pool.freeBytes))
 	r.stats.tickSeconds.observe(time.Since(start).Seconds())
 }
@@ -305,6 +312,7 @@ func (r *Room) snapshots() {
 		w.endTick()
 	}
 	r.pool.endTick()
+	r.states.endTick()
 }
 
 // catchUp runs n frames the room is behind its clock without their
@@ -424,7 +432,7 @@ func (r *Room) shutdown(now time.Time) {
 		t.Shutdown(now)
 	}
 	for _, c := range r.order {
-		c.drop(&r.pool)
+		c.drop(&r.states)
 	}
 	r.order = r.order[:0]
 	clear(r.clients)

@@ -219,7 +219,7 @@ func (e *events) Acked(id ClientID, seq uint16) {
 	if c == nil {
 		return
 	}
-	if !c.hist.Ack(seq, func(h *histEntry) { r.pool.release(h.v) }) {
+	if !c.hist.Ack(seq, func(h *histEntry) { r.states.release(h.k) }) {
 		return
 	}
 	c.unackedSince = time.Time{}
@@ -290,7 +290,7 @@ func (r *Room) forget(c *client) {
 	r.order[c.index], last.index = last, c.index
 	r.order[len(r.order)-1] = nil
 	r.order = r.order[:len(r.order)-1]
-	c.drop(&r.pool)
+	c.drop(&r.states)
 	key := batch.AddrKey(c.addr.Addr())
 	n := r.perAddr[key]
 	switch {
@@ -319,7 +319,7 @@ func (r *Room) sendProof(c *client) {
 	if e.over || e.heartbeat {
 		panic("server: the empty proof view does not encode")
 	}
-	if r.send(c, protocol.SnapshotHead{Form: protocol.Full, Seq: c.seq, Frame: r.frame}, body, r.proof, false) {
+	if r.send(c, protocol.SnapshotHead{Form: protocol.Full, Seq: c.seq, Frame: r.frame}, body, r.proof.known, false) {
 		r.stats.proofs.Add(1)
 		c.proofSent = true
 	}

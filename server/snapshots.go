@@ -20,7 +20,10 @@ const (
 )
 
 // encKey names one encoding: view cur against baseline base (nil: full).
-type encKey struct{ cur, base *view }
+type encKey struct {
+	cur  *view
+	base *known
+}
 
 // encoding is a cached encoding's place in the tick's arena.
 type encoding struct {
@@ -40,15 +43,20 @@ type encCache struct {
 
 // encode returns the encoding of cur against base, from the worker's cache
 // when another of its clients needed the same one this tick.
-func (w *worker) encode(cur, base *view) (encoding, []byte) {
+func (w *worker) encode(cur *view, base *known) (encoding, []byte) {
 	r, enc := w.r, &w.enc
 	k := encKey{cur, base}
 	if e, ok := enc.m[k]; ok {
 		r.stats.encodeShared.Add(1)
 		return e, enc.arena[e.off : e.off+e.n]
 	}
+	w.prepare(cur)
+	var bv *codec.View
+	if base != nil {
+		bv = w.load(base)
+	}
 	var e encoding
-	if base != nil && len(cur.v.Events) == 0 && r.schema.Equal(&base.v, &cur.v) {
+	if base != nil && len(cur.v.Events) == 0 && base.sum == cur.known.sum && r.schema.Equal(bv, &cur.v) {
 		e.heartbeat = true
 		enc.m[k] = e
 		return e, nil
@@ -59,10 +67,6 @@ func (w *worker) encode(cur, base *view) (encoding, []byte) {
 		enc.arena = grown
 	}
 	start := len(enc.arena)
-	var bv *codec.View
-	if base != nil {
-		bv = &base.v
-	}
 	out, err := w.codec.AppendDelta(enc.arena[:start:start+maxSnapshot-maxHead], bv, &cur.v)
 	r.stats.encodes.Add(1)
 	switch {
@@ -103,10 +107,10 @@ func (w *worker) build(c *client) {
 		return
 	}
 	bs, back := c.hist.Baseline(c.seq)
-	var base *view
+	var base *known
 	head := protocol.SnapshotHead{Form: protocol.Full, Seq: c.seq, Frame: r.frame}
 	if bs != nil {
-		base = bs.v
+		base = bs.k
 		head = protocol.SnapshotHead{Form: protocol.Delta, Back: back, Seq: c.seq, Frame: r.frame - bs.frame}
 	}
 	cur := c.cur
@@ -120,7 +124,8 @@ func (w *worker) build(c *client) {
 	} else {
 		e, body = w.encode(cur, base)
 	}
-	sent := cur
+	w.prepare(cur)
+	sent := cur.known
 	switch {
 	case e.heartbeat:
 		head.Form = protocol.Heartbeat
@@ -133,7 +138,7 @@ func (w *worker) build(c *client) {
 		r.stats.prioritized.Add(1)
 	}
 	off, n := w.keep(body)
-	c.job = job{head: head, w: w, off: off, n: n, sent: sent, own: sent != cur && sent != base, ok: true}
+	c.job = job{head: head, w: w, off: off, n: n, sent: sent, own: sent != cur.known && sent != base, ok: true}
 }
 
 // emit sends the snapshot a worker built for c, on the room's goroutine.
@@ -158,31 +163,31 @@ func (r *Room) emit(c *client) {
 }
 
 // send writes head and body to c as its next snapshot and records that it
-// carries view v at the current frame. v is a view the room holds (a
-// cached or baseline view, which send holds once more) or, with own, one
-// made for c alone (whose one reference passes to the history). It reports
-// false, releasing an own view, when nothing was sent.
-func (r *Room) send(c *client, head protocol.SnapshotHead, body []byte, v *view, own bool) bool {
+// carries the states k at the current frame. k is one the room holds (a
+// cached view's or a baseline, which send holds once more) or, with own,
+// one made for c alone (whose one hold passes to the history). It reports
+// false, releasing an own k, when nothing was sent.
+func (r *Room) send(c *client, head protocol.SnapshotHead, body []byte, k *known, own bool) bool {
 	pkt, ok := protocol.AppendSnapshotHead(r.pkt[:0], head)
 	if !ok {
 		// The baseline is too many frames old to name: start over.
-		c.drop(&r.pool)
+		c.drop(&r.states)
 		if own {
-			r.pool.release(v)
+			r.states.release(k)
 		}
 		return false
 	}
 	pkt = append(pkt, body...)
 	if err := c.link.SendSnapshot(head.Seq, pkt); err != nil {
 		if own {
-			r.pool.release(v)
+			r.states.release(k)
 		}
 		return false
 	}
 	if !own {
-		r.pool.hold(v)
+		r.states.hold(k)
 	}
-	c.hist.Record(head.Seq, histEntry{v: v, frame: r.frame}, func(e *histEntry) { r.pool.release(e.v) })
+	c.hist.Record(head.Seq, histEntry{k: k, frame: r.frame}, func(e *histEntry) { r.states.release(e.k) })
 	c.seq++
 	n := c.link.Overhead() + len(pkt)
 	c.tokens -= n * r.cfg.TickHz

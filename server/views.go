@@ -7,11 +7,12 @@ import (
 	"github.com/flotilla/flotilla/codec"
 )
 
-// view is one snapshot's content, shared by every client it was sent to and
-// kept while any client's history holds it. A view is immutable once built:
-// the codec records its checksum in it, and later deltas against it trust
-// that record (codec.View). refs counts the holders; at zero it returns to
-// the pool.
+// view is what a client with a given focus sees at one tick, built by the
+// game once and shared by every client that sees the same: tick-local,
+// held by the tick's cache (and the proof view by the room for good). A
+// view is immutable once built. Its known (the same states, stored; see
+// states.go) outlives it in the histories of the clients it was sent to.
+// refs counts the holders; at zero it returns to the pool.
 type view struct {
 	v     codec.View
 	frame uint32
@@ -20,7 +21,10 @@ type view struct {
 	// before a client's Detail or the crowd bound left any out (counted
 	// only when the crowd bound is on).
 	tiers [codec.NumLODs]int32
-	class uint8 // sharedView or ownView, for the pool
+	// mu guards known, which the first worker to need it builds
+	// (worker.prepare); the view holds one hold of it.
+	mu    sync.Mutex
+	known *known
 }
 
 // viewPool recycles views so steady state allocates nothing. Bound: it
@@ -30,33 +34,23 @@ type view struct {
 // released beyond that is left to the garbage collector, and endTick trims
 // the pool down to it. So a crowd's churn is served from the pool, and what
 // a crowd leaves behind is given back within seconds of its leaving. Live
-// views are bounded by clients × protocol.History plus one tick's cache.
+// views are one tick's cache and the proof view.
 //
-// Workers take views (get) and give back the ones they did not use
-// (release) during the per-client stage: mu guards the pool, and the
-// counts of views that may be shared between clients.
+// mu guards the pool: the room's goroutine takes and releases views, and
+// workers take their knowns' holds through states.
 type viewPool struct {
-	mu sync.Mutex
-	// free holds the idle views by class: the game's shared views and the
-	// clients' own are of different sizes in a crowd, and each is reused
-	// for its kind.
-	free      [numViewClasses][]*view
+	mu        sync.Mutex
+	states    *states // where a released view's known goes
+	free      []*view
 	freeBytes int
-	maxFree   int                 // bytes kept whatever the need (Config.MaxFreeViewBytes)
-	need      [numViewClasses]int // views of each class taken by a recent tick, decaying
-	taken     [numViewClasses]int // views of each class taken this tick
+	maxFree   int // bytes kept whatever the need (Config.MaxFreeViewBytes)
+	need      int // views taken by a recent tick, decaying
+	taken     int // views taken this tick
 	live      int
 }
 
 // fit is how many free views get looks through for one large enough.
 const fit = 8
-
-// View classes: what a view is built as.
-const (
-	sharedView = iota // built from the game (focusView), the proof
-	ownView           // a client's prioritized view
-	numViewClasses
-)
 
 var (
 	entitySize = int(unsafe.Sizeof(codec.Entity{}))
@@ -68,69 +62,64 @@ func (v *view) bytes() int {
 	return cap(v.v.Entities)*entitySize + cap(v.v.Events)*eventSize
 }
 
-// get takes a view of class for frame: a free one of its class,
-// preferring among the most recently freed (up to fit of them) one whose
-// entity array holds at least entities, since a small array given to a
-// large view would be replaced (garbage) as the view grows.
-func (p *viewPool) get(frame uint32, entities, class int) *view {
+// get takes a view for frame: a free one, preferring among the most
+// recently freed (up to fit of them) one whose entity array holds at least
+// entities, since a small array given to a large view would be replaced
+// (garbage) as the view grows.
+func (p *viewPool) get(frame uint32, entities int) *view {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var v *view
-	free := p.free[class]
-	if n := len(free); n > 0 {
+	if n := len(p.free); n > 0 {
 		i := n - 1
 		for k := n - 1; k >= max(0, n-fit); k-- {
-			if cap(free[k].v.Entities) >= entities {
+			if cap(p.free[k].v.Entities) >= entities {
 				i = k
 				break
 			}
 		}
-		v = free[i]
-		free[i] = free[n-1]
-		free[n-1] = nil
-		p.free[class] = free[:n-1]
+		v = p.free[i]
+		p.free[i] = p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
 		p.freeBytes -= v.bytes()
 	} else {
-		v = &view{class: uint8(class)}
+		v = &view{}
 	}
-	if class == sharedView && cap(v.v.Entities) < entities {
+	if cap(v.v.Entities) < entities {
 		// Grown once to the size expected, with room to spare, rather
-		// than doubled by the game's appends that fill it. (An own view is
-		// sized by codec.AppendSubset, which knows its size exactly.)
+		// than doubled by the game's appends that fill it.
 		v.v.Entities = make([]codec.Entity, 0, entities+entities/4)
 	}
 	v.v.Reset()
 	v.frame, v.refs = frame, 1
 	p.live++
-	p.taken[class]++
+	p.taken++
 	return v
 }
 
-// keeps reports whether the pool keeps one more idle view of class c and
-// b bytes: each class keeps twice its own recent need, so that a crowd's
-// many own views do not crowd out the few shared ones, or while the idle
-// views hold at most maxFree bytes.
-func (p *viewPool) keeps(c, b int) bool {
-	return len(p.free[c]) < 2*p.need[c] || p.freeBytes+b <= p.maxFree
+// keeps reports whether the pool keeps one more idle view of b bytes:
+// while idle views are at most twice the recent need, or hold at most
+// maxFree bytes.
+func (p *viewPool) keeps(b int) bool {
+	return len(p.free) < 2*p.need || p.freeBytes+b <= p.maxFree
 }
 
 // idle is how many views the pool keeps for reuse.
-func (p *viewPool) idle() int { return len(p.free[sharedView]) + len(p.free[ownView]) }
+func (p *viewPool) idle() int { return len(p.free) }
 
 // endTick updates the pool's recent need and trims the idle views to the
 // bound.
 func (p *viewPool) endTick() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for c := range numViewClasses {
-		p.need[c] = max(p.taken[c], p.need[c]-(p.need[c]+31)/32)
-		p.taken[c] = 0
-		for free := p.free[c]; len(free) > 2*p.need[c] && p.freeBytes > p.maxFree; free = p.free[c] {
-			k := len(free) - 1
-			p.freeBytes -= free[k].bytes()
-			free[k] = nil
-			p.free[c] = free[:k]
-		}
+	p.need = max(p.taken, p.need-(p.need+31)/32)
+	p.taken = 0
+	for len(p.free) > 2*p.need && p.freeBytes > p.maxFree {
+		k := len(p.free) - 1
+		p.freeBytes -= p.free[k].bytes()
+		p.free[k] = nil
+		p.free = p.free[:k]
 	}
 }
 
@@ -152,8 +141,12 @@ func (p *viewPool) release(v *view) {
 		panic("server: view released more often than held")
 	}
 	p.live--
-	if b := v.bytes(); p.keeps(int(v.class), b) {
-		p.free[v.class] = append(p.free[v.class], v)
+	if v.known != nil {
+		p.states.release(v.known)
+		v.known = nil
+	}
+	if b := v.bytes(); p.keeps(b) {
+		p.free = append(p.free, v)
 		p.freeBytes += b
 	}
 }
@@ -183,10 +176,9 @@ func (r *Room) focusView(focus uint64, since uint32, detail uint8) *view {
 	if v := r.views.views[k]; v != nil {
 		return v
 	}
-	v := r.pool.get(r.frame, r.views.largest, sharedView)
+	v := r.pool.get(r.frame, r.views.largest)
 	r.game.AppendView(&v.v, focus, since)
 	r.views.largestNow = max(r.views.largestNow, len(v.v.Entities))
-	defer r.schema.Seal(&v.v) // workers encode it at once: its checksum first
 	v.tiers = [codec.NumLODs]int32{}
 	if r.cfg.MaxViewEntities > 0 { // the crowd bound's input, counted only for it
 		for i := range v.v.Entities {

@@ -18,6 +18,10 @@ type worker struct {
 	sc    prioScratch
 	// out holds this tick's snapshot bodies until the room sends them.
 	out []byte
+	in  interner
+	// base is the baseline scratch: the states of loaded, gathered (load).
+	base   codec.View
+	loaded *known
 }
 
 // prioScratch is prioritize's reusable memory.
@@ -28,6 +32,7 @@ type prioScratch struct {
 	cost     []int32 // bits of each entity's record, as priced
 	inBase   []int32 // each entity's index in the baseline, or -1
 	noEvents codec.View
+	out      codec.View // the prioritized view
 	prio     []prioEntry
 	body     []byte
 }
@@ -46,7 +51,7 @@ type job struct {
 	w    *worker // whose out holds the body
 	off  int32
 	n    int32
-	sent *view
+	sent *known
 	own  bool // sent was made for this client alone
 	ok   bool
 }
@@ -61,6 +66,8 @@ func (w *worker) keep(body []byte) (off, n int32) {
 func (w *worker) endTick() {
 	w.enc.endTick()
 	w.out = w.out[:0]
+	w.in.endTick(&w.r.states)
+	w.loaded = nil
 }
 
 // crew runs the per-client stage of a tick on the room's workers: the

@@ -33,6 +33,11 @@ func workersRun(t *testing.T, workers, n, ticks int) ([]uint64, StatsSnapshot) {
 		t.Fatal(err)
 	}
 	defer room.Close()
+	for _, w := range room.workers {
+		// Every baseline's recorded checksum, loaded from the state
+		// stores, is checked against its states.
+		w.codec.VerifyBaselines(true)
+	}
 	now := time.Unix(1_700_000_000, 0)
 	var cs []*memClient
 	digests := make([]*xxhash.Digest, n)
@@ -77,7 +82,7 @@ func TestSnapshotBytesDoNotDependOnWorkers(t *testing.T) {
 	if st.Clients != n || st.Prioritized == 0 || st.Deltas == 0 {
 		t.Fatalf("the run proves little: %d clients, %d prioritized, %d deltas", st.Clients, st.Prioritized, st.Deltas)
 	}
-	t.Logf("1 worker: %d full, %d delta, %d heartbeat, %d prioritized", st.Fulls, st.Deltas, st.Heartbeats, st.Prioritized)
+	t.Logf("1 worker: %d full, %d delta, %d heartbeat, %d prioritized, %d states stored again", st.Fulls, st.Deltas, st.Heartbeats, st.Prioritized, st.StatesRestored)
 	for _, w := range []int{2, 3} {
 		got, _ := workersRun(t, w, n, ticks)
 		if !slices.Equal(got, one) {
