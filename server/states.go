@@ -77,10 +77,10 @@ type states struct {
 	// dir is the directory of live stores by index, in pages that never
 	// move: a worker reads a store's entry, written before any reference
 	// to it existed, while another worker adds a page or an entry.
-	dir       [maxStores / dirPage]*[dirPage]*stateStore
-	freeIdx   []uint16
-	nextIdx   int // indices below it were handed out once
-	idle      []*stateStore
+	dir     [maxStores / dirPage]*[dirPage]*stateStore
+	freeIdx []uint16
+	nextIdx int // indices below it were handed out once
+	idle    []*stateStore
 	// idleKnown holds idle knowns by size class (refClass of their
 	// arrays' capacity), so a known is reused for a view of its size.
 	idleKnown  [numRefClasses][]*known
