@@ -194,7 +194,7 @@ func BenchmarkRoomMemory(b *testing.B) {
 			g.step(nil)
 		}
 		with := heapInUse()
-		views := g.room.Stats().LiveViews
+		st := g.room.Stats()
 		// The crowd leaves; the room runs on empty for 5 s.
 		for _, p := range g.probes {
 			p.nc.Close(time.Now())
@@ -224,7 +224,9 @@ func BenchmarkRoomMemory(b *testing.B) {
 		b.ReportMetric(float64(with-without)/1e6, "MB/1000clients")
 		b.ReportMetric(float64(left-without)/1e6, "MB-kept-after-leave")
 		b.ReportMetric(float64(empty-without)/1e6, "MB-fresh-room")
-		b.ReportMetric(float64(views), "live-views")
+		b.ReportMetric(float64(st.LiveKnowns), "live-knowns")
+		b.ReportMetric(float64(st.StoredStates), "stored-states")
+		b.ReportMetric(float64(st.LiveStores), "state-stores")
 		runtime.KeepAlive(g.probes)
 	}
 }

@@ -42,6 +42,7 @@ type Collector struct {
 	socketDrops, socketTruncated       *prometheus.Desc
 	udpKernelDrops, udpKernelErrors    *prometheus.Desc
 	unproven, freeViewBytes            *prometheus.Desc
+	storedStates, knownViews           *prometheus.Desc
 	sentAway, proofSeconds             *prometheus.Desc
 	actionsReserved, joinsFizzled      *prometheus.Desc
 	evicted, transportDrops            *prometheus.Desc
@@ -92,6 +93,8 @@ func NewCollector(room Room, src CollectorSources) *Collector {
 
 		unproven:        d("unproven_sessions", "Sessions that have not yet acknowledged a snapshot: no avatar, no view of their own."),
 		freeViewBytes:   d("free_view_bytes", "Memory kept in idle snapshot views for reuse (bounded by the room's MaxFreeViewBytes)."),
+		storedStates:    d("stored_states", "Entity states the room keeps for what its clients hold, each distinct state of a tick once (72 bytes each)."),
+		knownViews:      d("known_views", "Snapshots the clients' histories keep, as references to stored states (4 bytes an entity; shared where clients got the same view)."),
 		sentAway:        d("sent_away_total", "Sessions the room ended, by reason (throttled: too many unproven sessions overall or from one address; timeout: acknowledged nothing in time).", "reason"),
 		proofSeconds:    d("proof_duration_seconds", "Time from a session's arrival to its first acknowledged snapshot."),
 		actionsReserved: d("actions_reserved_total", "Client actions of a kind reserved to the server (join, leave), fizzled; also counted in flotilla_actions_total{result=\"fizzled\"}."),
@@ -143,7 +146,7 @@ func NewCollector(room Room, src CollectorSources) *Collector {
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.clients, c.frame, c.liveViews, c.tickSeconds, c.snapshotBytes,
-		c.unproven, c.freeViewBytes, c.sentAway, c.proofSeconds, c.actionsReserved, c.joinsFizzled, c.evicted,
+		c.unproven, c.freeViewBytes, c.storedStates, c.knownViews, c.sentAway, c.proofSeconds, c.actionsReserved, c.joinsFizzled, c.evicted,
 		c.connects, c.snapshots, c.actions, c.actionsBusy, c.budgetSkips, c.prioritized, c.deferred,
 		c.eventsDropped, c.prioritySkips, c.priceMisses, c.encodes, c.encodesShared,
 		c.desyncs, c.desyncsPermanent, c.badMessages, c.framesSkipped,
@@ -181,6 +184,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.clients, float64(s.Clients))
 	gauge(c.unproven, float64(s.Unproven))
 	gauge(c.freeViewBytes, float64(s.FreeViewBytes))
+	gauge(c.storedStates, float64(s.StoredStates))
+	gauge(c.knownViews, float64(s.LiveKnowns))
 	for r := server.Reason(1); int(r) < len(s.SentAway); r++ {
 		counter(c.sentAway, s.SentAway[r], r.String())
 	}
