@@ -15,6 +15,7 @@ FUZZ_TARGETS := \
 	./netcode:FuzzSessionDatagram \
 	./netcode:FuzzClientDatagram \
 	./protocol:FuzzMessages \
+	./protocol:FuzzMeshMessages \
 	./tools/client:FuzzReceive \
 	./tools/pcapbw/bw:FuzzAnalyze \
 	./netcode/udpio:FuzzProcDrops \
