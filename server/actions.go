@@ -82,6 +82,28 @@ func (q *actionQueue) pushBatch(frame uint32, batch []sim.Action) bool {
 // applies at the next frame taken, whatever that is, and is never refused.
 func (q *actionQueue) pushControl(a sim.Action) { q.control = append(q.control, a) }
 
+// pushControlAt adds one of the room's own actions for a.Frame, outside the
+// local quota (a mesh member's joins and leaves, which ride its batch for
+// that frame). It reports false when the frame lies outside the window.
+func (q *actionQueue) pushControlAt(a sim.Action) bool {
+	s := q.slot(a.Frame)
+	if s == nil {
+		return false
+	}
+	s.actions = append(s.actions, a)
+	return true
+}
+
+// actionsFor returns the actions queued for frame so far (valid until the
+// queue changes).
+func (q *actionQueue) actionsFor(frame uint32) []sim.Action {
+	s := q.slot(frame)
+	if s == nil {
+		return nil
+	}
+	return s.actions
+}
+
 // take returns the actions for frame, which must be next: the slot's and
 // every control action, the latter restamped for frame. The slice stays
 // valid until the next take.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/flotilla/flotilla/protocol"
@@ -56,6 +57,9 @@ type Config struct {
 	// now is stamped for (default 2): the slack a mesh needs to gather
 	// every server's actions for a frame.
 	InputDelay int
+	// Mesh makes the room one member of a mesh of servers stepping one
+	// world (nil: a server alone). See MeshConfig.
+	Mesh *MeshConfig
 	// MaxClients bounds the proven clients: those that acknowledged a
 	// snapshot and got their place in the world (default 400). A client
 	// that proves itself beyond it is sent away with ReasonFull.
@@ -150,6 +154,12 @@ func (c Config) WithDefaults() Config {
 	def(&c.MaxActionsPerFrame, DefaultMaxActionsPerFrame)
 	def(&c.MaxLagFrames, DefaultMaxLagFrames)
 	def(&c.Workers, min(runtime.GOMAXPROCS(0), MaxWorkers))
+	if c.Mesh != nil {
+		m := *c.Mesh // the caller's stays as it was
+		m.Members = slices.Clone(m.Members)
+		def(&m.MaxChunk, DefaultMaxChunk)
+		c.Mesh = &m
+	}
 	return c
 }
 
@@ -197,6 +207,17 @@ func (c Config) Validate() error {
 		return bad("workers %d outside 1..%d", c.Workers, MaxWorkers)
 	case c.MaxLagFrames < 1:
 		return bad("max lag %d frames under 1", c.MaxLagFrames)
+	}
+	if c.Mesh != nil {
+		if err := c.Mesh.validate(); err != nil {
+			return bad("%v", err)
+		}
+		// A frame's own batch (its clients' actions, and a join and a
+		// leave per client at most) fits the 255 chunks of a batch.
+		most := c.MaxActionsPerFrame + 2*c.MaxClients
+		if per := min((c.Mesh.MaxChunk-protocol.BatchHeadSize)/protocol.MaxBatchActionSize, protocol.MaxBatchActions); most > protocol.MaxBatchChunks*per {
+			return bad("a frame's batch of up to %d actions (max actions per frame and two per client) exceeds %d chunks of %d bytes", most, protocol.MaxBatchChunks, c.Mesh.MaxChunk)
+		}
 	}
 	return nil
 }

@@ -41,6 +41,8 @@ type Room struct {
 	proving     []proofEntry
 	provingHead int
 	queue       *actionQueue
+	mesh        *meshState // nil: a server alone
+	origin      uint16     // the origin of the room's own actions: its mesh member id, 0 alone
 	pool        viewPool
 	states      states
 	views       viewCache
@@ -109,6 +111,18 @@ func New(cfg Config, game Game, log *slog.Logger, transports ...Transport) (*Roo
 		SchemaHash: r.schema.Hash(), Game: append([]byte(nil), game.Params()...),
 	}
 	r.views.views = make(map[viewKey]*view)
+	if cfg.Mesh != nil {
+		// Peers' batches come up to 2·InputDelay+2 frames ahead of the
+		// next frame (a peer runs at most InputDelay+1 frames ahead of us,
+		// and seals InputDelay+1 ahead of itself).
+		span := 2*cfg.InputDelay + 4
+		m, err := newMesh(*cfg.Mesh, span)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+		r.mesh, r.origin = m, cfg.Mesh.Self
+		r.queue = newActionQueue(span, cfg.MaxActionsPerFrame, 1)
+	}
 	for range cfg.Workers {
 		r.workers = append(r.workers, newWorker(r))
 	}
@@ -227,7 +241,13 @@ func (r *Room) Tick() {
 	if r.now.IsZero() {
 		r.now = start
 	}
-	r.step()
+	if r.mesh != nil {
+		defer r.publishMesh()
+	}
+	if !r.step() {
+		r.expire(r.now) // a mesh waits for a peer's batch
+		return
+	}
 	r.expire(r.now)
 	r.snapshots()
 	r.stats.views.Store(int64(r.pool.live))
@@ -241,8 +261,13 @@ func (r *Room) Tick() {
 }
 
 // step runs the next frame of the world with the actions stamped for it
-// and answers them.
-func (r *Room) step() {
+// and answers them. On a mesh it first seals the room's batches, and runs
+// the frame only when every peer's batch for it is in: it reports false
+// when it did not run one.
+func (r *Room) step() bool {
+	if r.mesh != nil && !r.meshStep(r.now) {
+		return false
+	}
 	frame := r.frame + 1
 	actions := r.queue.take(frame)
 	var err error
@@ -256,6 +281,25 @@ func (r *Room) step() {
 		r.deliver(&r.results[i], frame)
 	}
 	r.stats.frame.Store(uint64(frame))
+	if r.mesh != nil {
+		r.meshRan(r.now)
+	}
+	return true
+}
+
+// pushControl queues one of the room's own actions (a join, a leave) for
+// the next frame, or on a mesh for the first frame whose batch has not
+// gone out (it rides that batch).
+func (r *Room) pushControl(a sim.Action) {
+	a.Origin = r.origin
+	if r.mesh == nil {
+		r.queue.pushControl(a)
+		return
+	}
+	a.Frame = r.stampFrame()
+	if !r.queue.pushControlAt(a) {
+		panic("server: a control action outside the queue's window")
+	}
 }
 
 // snapshots sends every client due one its snapshot: the proof snapshot to
@@ -323,13 +367,15 @@ func (r *Room) catchUp(n int) {
 	r.stats.framesSkipped.Add(uint64(n))
 	r.log.Warn("room behind its clock; stepping frames without snapshots", "frames", n)
 	for range n {
-		r.step()
+		if !r.step() {
+			return // a mesh waits for a peer's batch
+		}
 	}
 }
 
 // deliver tells a local client what became of its action.
 func (r *Room) deliver(res *sim.Result, frame uint32) {
-	if res.Origin != 0 {
+	if res.Origin != r.origin {
 		return // a peer's action: its server tells its client
 	}
 	c := r.clients[ClientID(res.Client)]
@@ -342,7 +388,7 @@ func (r *Room) deliver(res *sim.Result, frame uint32) {
 	}
 	if res.Seq == joinSeq {
 		if out.Status == protocol.Applied {
-			c.avatar = r.game.Avatar(0, res.Client)
+			c.avatar = r.game.Avatar(r.origin, res.Client)
 			out.Value = c.avatar
 		} else {
 			r.stats.joinsFizzled.Add(1)
@@ -371,7 +417,8 @@ const (
 // bounds, fizzles at once with a reason.
 func (r *Room) stamp(c *client, a *protocol.Action) {
 	sa := sim.Action{
-		Frame:  r.frame + 1 + uint32(r.cfg.InputDelay),
+		Frame:  r.stampFrame(),
+		Origin: r.origin,
 		Client: uint32(c.id),
 		Seq:    a.Seq,
 		Kind:   a.Kind,

@@ -258,8 +258,8 @@ func (r *Room) prove(c *client) {
 	r.stats.clients.Store(int64(r.proven))
 	r.stats.proofSeconds.observe(r.now.Sub(c.arrived).Seconds())
 	join := r.game.Join(uint32(c.id))
-	join.Client, join.Seq, join.Origin = uint32(c.id), joinSeq, 0
-	r.queue.pushControl(join)
+	join.Client, join.Seq = uint32(c.id), joinSeq
+	r.pushControl(join)
 }
 
 // setAddr stores an address's counts, forgetting an address with none.
@@ -305,8 +305,8 @@ func (r *Room) forget(c *client) {
 		r.proven--
 		r.stats.clients.Store(int64(r.proven))
 		leave := r.game.Leave(uint32(c.id))
-		leave.Client, leave.Seq, leave.Origin = uint32(c.id), leaveSeq, 0
-		r.queue.pushControl(leave)
+		leave.Client, leave.Seq = uint32(c.id), leaveSeq
+		r.pushControl(leave)
 	}
 	r.log.Debug("client gone", "client", c.id)
 }

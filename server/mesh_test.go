@@ -1,0 +1,309 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flotilla/flotilla/protocol"
+	"github.com/flotilla/flotilla/protocol/demowire"
+	"github.com/flotilla/flotilla/server/mesh"
+	"github.com/flotilla/flotilla/sim"
+	"github.com/flotilla/flotilla/sim/fleet"
+)
+
+// peerNet is an in-memory transport of peer sessions between rooms driven
+// on one goroutine: reliable and ordered, each message delivered at its
+// room's delay-th poll after it was sent. (The real one is netcode's KCP
+// channel; this one lets the tests look at the lockstep alone.)
+type peerNet struct {
+	mu    sync.Mutex
+	ends  map[netip.AddrPort]*peerTransport
+	delay int
+}
+
+type peerTransport struct {
+	net     *peerNet
+	addr    netip.AddrPort
+	ev      PeerEvents
+	polls   int
+	pending []peerDelivery
+}
+
+type peerDelivery struct {
+	at    int
+	link  *peerEnd
+	msg   []byte
+	kind  uint8 // 0 message, 1 arrive, 2 leave
+	bytes int
+}
+
+// peerEnd is one side of a peer session: local's link to remote.
+type peerEnd struct {
+	local, remote *peerTransport
+	other         *peerEnd
+	closed        bool
+}
+
+func (e *peerEnd) Addr() netip.AddrPort { return e.remote.addr }
+
+func (e *peerEnd) SendReliable(msg []byte) error {
+	e.local.net.mu.Lock()
+	defer e.local.net.mu.Unlock()
+	if e.closed {
+		return errors.New("closed")
+	}
+	e.remote.pending = append(e.remote.pending, peerDelivery{at: e.remote.polls + e.local.net.delay, link: e.other, msg: append([]byte(nil), msg...)})
+	return nil
+}
+
+func (e *peerEnd) Close(Reason) {
+	e.local.net.mu.Lock()
+	defer e.local.net.mu.Unlock()
+	if e.closed {
+		return
+	}
+	e.closed, e.other.closed = true, true
+	e.remote.pending = append(e.remote.pending, peerDelivery{at: e.remote.polls, link: e.other, kind: 2})
+}
+
+func newPeerNet(delay int) *peerNet {
+	return &peerNet{ends: map[netip.AddrPort]*peerTransport{}, delay: delay}
+}
+
+func (n *peerNet) transport(addr netip.AddrPort) *peerTransport {
+	t := &peerTransport{net: n, addr: addr}
+	n.ends[addr] = t
+	return t
+}
+
+// connect opens a session between a and b: both see it arrive.
+func (n *peerNet) connect(a, b netip.AddrPort) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ta, tb := n.ends[a], n.ends[b]
+	ea, eb := &peerEnd{local: ta, remote: tb}, &peerEnd{local: tb, remote: ta}
+	ea.other, eb.other = eb, ea
+	ta.pending = append(ta.pending, peerDelivery{at: ta.polls, link: ea, kind: 1})
+	tb.pending = append(tb.pending, peerDelivery{at: tb.polls, link: eb, kind: 1})
+}
+
+func (t *peerTransport) Bind(ev Events, _ func()) { t.ev = ev.(PeerEvents) }
+func (t *peerTransport) Shutdown(time.Time)       {}
+
+func (t *peerTransport) Poll(time.Time) (time.Time, error) {
+	t.net.mu.Lock()
+	t.polls++
+	var due []peerDelivery
+	keep := t.pending[:0]
+	for _, d := range t.pending {
+		if d.at <= t.polls {
+			due = append(due, d)
+		} else {
+			keep = append(keep, d)
+		}
+	}
+	t.pending = keep
+	t.net.mu.Unlock()
+	for _, d := range due {
+		switch d.kind {
+		case 1:
+			t.ev.PeerArrive(d.link)
+		case 2:
+			t.ev.PeerLeave(d.link)
+		default:
+			if !d.link.closed {
+				t.ev.PeerMessage(d.link, d.msg)
+			}
+		}
+	}
+	return time.Time{}, nil
+}
+
+// meshRig is n rooms of the fleet game forming a mesh over a peerNet, each
+// with its own in-memory clients, driven tick by tick on one goroutine.
+type meshRig struct {
+	t       *testing.T
+	rooms   []*Room
+	inboxes []*Inbox
+	clients [][]*memClient
+	now     time.Time
+	tick    int
+}
+
+func newMeshRig(t *testing.T, n, clientsEach, delay int) *meshRig {
+	t.Helper()
+	pn := newPeerNet(delay)
+	var members []mesh.Member
+	for i := range n {
+		members = append(members, mesh.Member{ID: uint16(i + 1), Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 7, byte(i + 1)}), 7000)})
+	}
+	g := &meshRig{t: t, now: time.Unix(1_700_000_000, 0)}
+	for i := range n {
+		game, err := demowire.NewGame(demowire.GameConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := NewInbox(1024, 1<<20)
+		room, err := New(Config{Mesh: &MeshConfig{Self: uint16(i + 1), Members: members}}, game, nil, in, pn.transport(members[i].Addr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(room.Close)
+		g.rooms = append(g.rooms, room)
+		g.inboxes = append(g.inboxes, in)
+		var cs []*memClient
+		for k := range clientsEach {
+			cs = append(cs, newMemClient(t, in, game.Schema(), fmt.Sprintf("192.0.%d.%d:1000", i+1, k+1)))
+		}
+		g.clients = append(g.clients, cs)
+	}
+	for i := range members {
+		for j := i + 1; j < len(members); j++ {
+			pn.connect(members[i].Addr, members[j].Addr)
+		}
+	}
+	return g
+}
+
+// step is one tick of every room: its clients read what they were sent
+// and some steer, then the room polls and ticks.
+func (g *meshRig) step() {
+	g.tick++
+	for i, room := range g.rooms {
+		for k, c := range g.clients[i] {
+			c.poll()
+			if c.avatar != 0 && (g.tick+k+7*i)%20 == 0 {
+				for _, a := range []protocol.Action{
+					{Seq: c.nextSeq, Kind: fleet.KindThrust, Args: [4]int32{int32(40 + k*10), 0, 0, int32(c.avatar)}},
+					{Seq: c.nextSeq + 1, Kind: fleet.KindTurn, Args: [4]int32{int32((g.tick*7919 + k*104729 + i*31) % 65536), 0, 0, int32(c.avatar)}},
+				} {
+					if !g.inboxes[i].Message(c.link, protocol.AppendAction(nil, &a)) {
+						g.t.Fatal("inbox full")
+					}
+				}
+				c.nextSeq += 2
+			}
+		}
+		if _, err := room.Poll(g.now); err != nil {
+			g.t.Fatal(err)
+		}
+		room.Tick()
+	}
+	g.now = g.now.Add(time.Second / DefaultTickHz)
+}
+
+// Three servers step one world: every frame's hash is compared between
+// every two of them and none differs, every action is answered by its own
+// server, and a client of one server sees the ships of the others'
+// clients move.
+func TestMeshStepsOneWorld(t *testing.T) {
+	const servers, each = 3, 4
+	g := newMeshRig(t, servers, each, 1)
+	for range 300 {
+		g.step()
+	}
+	frames := map[uint64]bool{}
+	for i, room := range g.rooms {
+		ms := room.MeshStats()
+		if !ms.Formed || ms.Mismatches != 0 {
+			t.Errorf("server %d: formed %v, %d hash mismatches", i+1, ms.Formed, ms.Mismatches)
+		}
+		for _, p := range ms.Peers {
+			if !p.Up || p.HashChecks < 250 || p.Batches < 250 {
+				t.Errorf("server %d, peer %d: up %v, %d hashes compared, %d batches", i+1, p.Member, p.Up, p.HashChecks, p.Batches)
+			}
+		}
+		frames[room.Stats().Frame] = true
+		t.Logf("server %d: frame %d, %+v", i+1, room.Stats().Frame, ms)
+	}
+	// Every client got its ship and every action its result, from its own
+	// server.
+	ships := map[uint32]int{}
+	for i, cs := range g.clients {
+		for k, c := range cs {
+			if c.avatar == 0 {
+				t.Fatalf("server %d client %d has no ship", i+1, k)
+			}
+			ships[c.avatar] = i
+			for seq := uint32(1); seq < c.nextSeq; seq++ {
+				if _, ok := c.results[seq]; !ok && seq+20 < c.nextSeq {
+					t.Errorf("server %d client %d: action %d unanswered", i+1, k, seq)
+				}
+			}
+		}
+	}
+	if len(ships) != servers*each {
+		t.Fatalf("%d distinct ships for %d clients", len(ships), servers*each)
+	}
+	// A client of server 1 sees every other server's clients' ships.
+	seen := 0
+	c := g.clients[0][0]
+	for id, server := range ships {
+		if server == 0 || c.newest == nil {
+			continue
+		}
+		if c.newest.v.Find(id) >= 0 {
+			seen++
+		}
+	}
+	if seen == 0 {
+		t.Errorf("a client of server 1 sees none of the %d ships of the other servers' clients", (servers-1)*each)
+	}
+	t.Logf("a client of server 1 sees %d of the %d ships of the other servers' clients", seen, (servers-1)*each)
+}
+
+// A world changed on one server alone (an action applied there that no
+// batch carried) is caught at the next hash comparison, by every member,
+// naming the frame.
+func TestMeshDetectsADivergedWorld(t *testing.T) {
+	g := newMeshRig(t, 3, 2, 1)
+	for range 60 {
+		g.step()
+	}
+	r := g.rooms[1]
+	c := g.clients[1][0]
+	if c.avatar == 0 {
+		t.Fatal("no ship to perturb")
+	}
+	// Server 2 applies a thrust of its own client's ship that its peers
+	// never hear of.
+	rogue := sim.Action{Frame: r.frame + 1, Origin: r.origin, Client: c.welcome.Client, Seq: 1 << 30, Kind: fleet.KindThrust, Args: [4]int32{100, 0, 0, int32(c.avatar)}}
+	if !r.queue.pushControlAt(rogue) {
+		t.Fatal("rogue action refused")
+	}
+	for range 10 {
+		g.step()
+	}
+	for i, room := range g.rooms {
+		if ms := room.MeshStats(); ms.Mismatches == 0 {
+			t.Errorf("server %d saw no mismatch", i+1)
+		}
+	}
+}
+
+// Peers slower than the input delay make the mesh wait, visibly, and
+// never diverge.
+func TestMeshWaitsForLateBatches(t *testing.T) {
+	g := newMeshRig(t, 3, 2, 5) // batches take 5 polls: more than the input delay of 2
+	for range 200 {
+		g.step()
+	}
+	for i, room := range g.rooms {
+		ms := room.MeshStats()
+		if ms.Mismatches != 0 || ms.StalledTicks == 0 {
+			t.Errorf("server %d: %d mismatches, %d stalled ticks", i+1, ms.Mismatches, ms.StalledTicks)
+		}
+		waited := time.Duration(0)
+		for _, p := range ms.Peers {
+			waited += p.Waited
+		}
+		if waited == 0 {
+			t.Errorf("server %d: no wait counted against its peers", i+1)
+		}
+		t.Logf("server %d: frame %d of 200 ticks, stalled %d ticks", i+1, room.Stats().Frame, ms.StalledTicks)
+	}
+}

@@ -1,0 +1,438 @@
+package server
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/flotilla/flotilla/protocol"
+	"github.com/flotilla/flotilla/server/mesh"
+	"github.com/flotilla/flotilla/sim"
+)
+
+// The room as one member of a mesh (Config.Mesh): every member steps the
+// same world; each sends every peer, for every frame, one batch of its own
+// clients' actions (and its own joins and leaves) stamped for that frame,
+// and runs a frame only when every peer's batch for it is in
+// (server/mesh.Lockstep). A member's clients' actions carry its id as
+// their origin; it answers only its own clients. STANDARD.md, section 6.
+
+// PeerLink is a session with another member of the room's mesh, as the
+// room sees it: a transport authenticated it as a peer, never as a client.
+// The room calls its methods on its own goroutine only.
+type PeerLink interface {
+	// Addr is the peer's address: a member's own (its clients' and peers'
+	// address), since members dial from the socket they listen on.
+	Addr() netip.AddrPort
+	// SendReliable queues msg on the session's reliable, ordered channel;
+	// the transport copies it. An error means the session is over or
+	// cannot keep up: the transport ends it and reports PeerLeave.
+	SendReliable(msg []byte) error
+	// Close ends the session with reason; the transport reports no more
+	// events for it.
+	Close(reason Reason)
+}
+
+// PeerEvents is the room as a transport of peer sessions sees it, under
+// Events' rules (the room's goroutine, inside the transport's Poll; byte
+// slices valid during the call). The room's Events value implements it.
+type PeerEvents interface {
+	PeerArrive(l PeerLink)
+	PeerMessage(l PeerLink, msg []byte)
+	PeerLeave(l PeerLink)
+}
+
+// MeshConfig makes a room one member of a mesh.
+type MeshConfig struct {
+	// Self is this member's id; Members the whole membership, Self
+	// included (the same list on every member: their Hellos compare its
+	// hash).
+	Self    uint16
+	Members []mesh.Member
+	// MaxChunk bounds a batch chunk in bytes (default 4096): a crowded
+	// frame's batch goes in several.
+	MaxChunk int
+}
+
+// DefaultMaxChunk is MeshConfig.MaxChunk's default.
+const DefaultMaxChunk = 4096
+
+func (m *MeshConfig) validate() error {
+	if m.MaxChunk < protocol.BatchHeadSize+protocol.MaxBatchActionSize || m.MaxChunk > 1<<16 {
+		return fmt.Errorf("mesh chunk of %d bytes outside %d..65536", m.MaxChunk, protocol.BatchHeadSize+protocol.MaxBatchActionSize)
+	}
+	found := false
+	for _, p := range m.Members {
+		found = found || p.ID == m.Self
+	}
+	if !found {
+		return fmt.Errorf("mesh member %d is not in the membership %s", m.Self, mesh.FormatMembers(m.Members))
+	}
+	return nil
+}
+
+// meshState is the room's side of the mesh.
+type meshState struct {
+	cfg    MeshConfig
+	lock   *mesh.Lockstep
+	hash   uint64 // of the membership
+	peers  map[uint16]*peer
+	byLink map[PeerLink]*peer
+	// formed: every peer said Hello once; the room seals and runs frames
+	// from then on.
+	formed bool
+	// sealed is the last frame whose local batch went out: the room's own
+	// actions stamp later frames.
+	sealed uint32
+	// sent keeps the encoded chunks of the last Span sealed frames, so a
+	// peer whose session came back gets what it missed.
+	sent [][][]byte // by frame % span: the frame's chunks
+	// Scratch.
+	in    protocol.Batch
+	acts  []sim.Action
+	out   []protocol.BatchAction
+	ends  []int
+	mism  []mesh.Mismatch
+	block []uint16
+	// Counted.
+	mismatches, stalledTicks uint64
+	stats                    []mesh.PeerStats
+	pubMu                    sync.Mutex
+	pub                      MeshStats // published by publishMesh
+}
+
+// peer is one other member.
+type peer struct {
+	member              mesh.Member
+	link                PeerLink // nil while no session is up
+	hello               bool     // its Hello came on this session
+	next                uint32   // the first frame it has not run, as its Hello said
+	sentBytes, gotBytes uint64
+}
+
+// newMesh sets up the room's side of the mesh: the lockstep starts at the
+// room's next frame.
+func newMesh(cfg MeshConfig, span int) (*meshState, error) {
+	lock, err := mesh.New(cfg.Self, mesh.IDs(cfg.Members), 1, span)
+	if err != nil {
+		return nil, err
+	}
+	m := &meshState{cfg: cfg, lock: lock, hash: mesh.MembershipHash(cfg.Members),
+		peers: map[uint16]*peer{}, byLink: map[PeerLink]*peer{}, sent: make([][][]byte, span)}
+	for _, p := range cfg.Members {
+		if p.ID != cfg.Self {
+			m.peers[p.ID] = &peer{member: p}
+		}
+	}
+	return m, nil
+}
+
+// hello is this member's Hello as of now.
+func (r *Room) hello() []byte {
+	m := r.mesh
+	h := protocol.Hello{Version: protocol.MeshVersion, Member: m.cfg.Self, Members: uint16(len(m.cfg.Members)),
+		Membership: m.hash, Schema: r.schema.Hash(), InputDelay: uint8(r.cfg.InputDelay), Frame: r.frame, World: r.game.Hash()}
+	return protocol.AppendHello(nil, &h)
+}
+
+// PeerArrive: a peer session is up; the room says Hello and waits for the
+// peer's.
+func (e *events) PeerArrive(l PeerLink) {
+	r := (*Room)(e)
+	if r.mesh == nil {
+		l.Close(ReasonProtocol)
+		return
+	}
+	if err := l.SendReliable(r.hello()); err != nil {
+		r.log.Warn("mesh: hello not sent", "peer", l.Addr(), "err", err)
+		return
+	}
+	r.mesh.byLink[l] = nil // known link, member not yet named
+}
+
+// PeerLeave: a peer session ended. The lockstep waits for the member's
+// batches until a session with it is back.
+func (e *events) PeerLeave(l PeerLink) {
+	r := (*Room)(e)
+	if r.mesh == nil {
+		return
+	}
+	if p := r.mesh.byLink[l]; p != nil {
+		p.link, p.hello = nil, false
+		r.log.Error("mesh: peer session ended; frames wait for its batches", "member", p.member.ID, "addr", p.member.Addr, "frame", r.frame)
+	}
+	delete(r.mesh.byLink, l)
+}
+
+// PeerMessage: a Hello or a batch chunk from a peer. Anything else, or a
+// breach of the lockstep, ends the session.
+func (e *events) PeerMessage(l PeerLink, msg []byte) {
+	r := (*Room)(e)
+	m := r.mesh
+	if m == nil {
+		return
+	}
+	p, known := m.byLink[l]
+	if !known {
+		return // a session the room closed
+	}
+	t, _ := protocol.Type(msg)
+	switch {
+	case t == protocol.MsgHello && p == nil:
+		r.peerHello(l, msg)
+	case t == protocol.MsgBatch && p != nil:
+		p.gotBytes += uint64(len(msg))
+		if err := r.peerBatch(p, msg); err != nil {
+			r.log.Error("mesh: peer broke the protocol; session ended", "member", p.member.ID, "err", err)
+			r.dropPeer(p, ReasonProtocol)
+		}
+	default:
+		r.log.Error("mesh: unexpected peer message; session ended", "addr", l.Addr(), "type", t, "hello", p != nil)
+		delete(m.byLink, l)
+		if p != nil {
+			p.link, p.hello = nil, false
+		}
+		l.Close(ReasonProtocol)
+	}
+}
+
+// peerHello checks a peer's Hello against this member's configuration and
+// world, and names the session's member.
+func (r *Room) peerHello(l PeerLink, msg []byte) {
+	m := r.mesh
+	var h protocol.Hello
+	err := protocol.ParseHello(msg, &h)
+	p := m.peers[h.Member]
+	switch {
+	case err != nil:
+	case h.Version != protocol.MeshVersion:
+		err = fmt.Errorf("mesh version %d, ours %d", h.Version, protocol.MeshVersion)
+	case p == nil:
+		err = fmt.Errorf("member %d is not a peer in %s", h.Member, mesh.FormatMembers(m.cfg.Members))
+	case p.member.Addr != l.Addr():
+		err = fmt.Errorf("member %d speaks from %v, not its address %v", h.Member, l.Addr(), p.member.Addr)
+	case p.link != nil:
+		err = fmt.Errorf("member %d already has a session", h.Member)
+	case h.Membership != m.hash || int(h.Members) != len(m.cfg.Members):
+		err = fmt.Errorf("member %d has another membership", h.Member)
+	case h.Schema != r.schema.Hash():
+		err = fmt.Errorf("member %d has another game schema", h.Member)
+	case int(h.InputDelay) != r.cfg.InputDelay:
+		err = fmt.Errorf("member %d has input delay %d, ours %d", h.Member, h.InputDelay, r.cfg.InputDelay)
+	case !m.formed && (h.Frame != 0 || r.frame != 0 || h.World != r.game.Hash()):
+		err = fmt.Errorf("member %d starts from frame %d (world %x), ours %d (world %x)", h.Member, h.Frame, h.World, r.frame, r.game.Hash())
+	case m.formed && int64(m.sealed)-int64(h.Frame) > int64(m.lock.Span())-1:
+		err = fmt.Errorf("member %d is at frame %d, too far behind our batches (sealed through %d) to catch up", h.Member, h.Frame, m.sealed)
+	}
+	if err != nil {
+		r.log.Error("mesh: peer refused", "addr", l.Addr(), "err", err)
+		delete(m.byLink, l)
+		l.Close(ReasonProtocol)
+		return
+	}
+	p.link, p.hello, p.next = l, true, h.Frame+1
+	m.byLink[l] = p
+	r.log.Info("mesh: peer joined", "member", p.member.ID, "addr", p.member.Addr, "frame", h.Frame)
+	if m.formed {
+		// A session that came back: resend what it missed.
+		for f := p.next; int32(f-m.sealed) <= 0; f++ {
+			for _, c := range m.sent[f%uint32(len(m.sent))] {
+				r.sendPeer(p, c)
+			}
+		}
+		return
+	}
+	for _, q := range m.peers {
+		if !q.hello {
+			return
+		}
+	}
+	m.formed = true
+	r.log.Info("mesh: formed", "members", len(m.cfg.Members), "self", m.cfg.Self)
+}
+
+// peerBatch takes one chunk of a peer's batch: its actions join the frame's
+// (accepted whole), and its hash is compared.
+func (r *Room) peerBatch(p *peer, msg []byte) error {
+	m := r.mesh
+	b := &m.in
+	if err := protocol.ParseBatch(msg, b); err != nil {
+		return err
+	}
+	if _, err := m.lock.Chunk(p.member.ID, b.Frame, b.Chunk, b.Chunks); err != nil {
+		return err
+	}
+	acts := m.acts[:0]
+	for _, a := range b.Actions {
+		acts = append(acts, sim.Action{Frame: b.Frame, Origin: p.member.ID, Client: a.Client, Seq: a.Seq, Kind: a.Kind, Args: a.Args})
+	}
+	m.acts = acts
+	if !r.queue.pushBatch(b.Frame, acts) {
+		return fmt.Errorf("batch for frame %d outside the action queue", b.Frame)
+	}
+	if b.HashFrame != 0 {
+		m.mism = m.lock.Hash(p.member.ID, b.HashFrame, b.Hash, m.mism[:0])
+		r.alarm(m.mism)
+	}
+	return nil
+}
+
+// alarm reports world hash mismatches: never silent.
+func (r *Room) alarm(ms []mesh.Mismatch) {
+	for _, x := range ms {
+		r.mesh.mismatches++
+		r.log.Error("mesh: WORLD HASH MISMATCH", "frame", x.Frame, "self", r.mesh.cfg.Self, "peer", x.Peer,
+			"ours", fmt.Sprintf("%016x", x.Ours), "theirs", fmt.Sprintf("%016x", x.Their))
+	}
+}
+
+func (r *Room) dropPeer(p *peer, reason Reason) {
+	if p.link == nil {
+		return
+	}
+	delete(r.mesh.byLink, p.link)
+	p.link.Close(reason)
+	p.link, p.hello = nil, false
+}
+
+func (r *Room) sendPeer(p *peer, msg []byte) {
+	if p.link == nil || !p.hello {
+		return
+	}
+	if err := p.link.SendReliable(msg); err != nil {
+		r.log.Error("mesh: batch not sent; session ends", "member", p.member.ID, "err", err)
+		delete(r.mesh.byLink, p.link)
+		p.link, p.hello = nil, false
+		return
+	}
+	p.sentBytes += uint64(len(msg))
+}
+
+// seal sends the room's batches for every frame up to through that it has
+// not sent: its own actions stamped for each, with the world hash of the
+// last frame it ran.
+func (r *Room) seal(through uint32) {
+	m := r.mesh
+	for int32(through-m.sealed) > 0 {
+		f := m.sealed + 1
+		out := m.out[:0]
+		for _, a := range r.queue.actionsFor(f) {
+			if a.Origin == m.cfg.Self {
+				out = append(out, protocol.BatchAction{Client: a.Client, Seq: a.Seq, Kind: a.Kind, Args: a.Args})
+			}
+		}
+		m.out = out
+		ends, err := protocol.ChunkBatch(m.ends[:0], out, m.cfg.MaxChunk)
+		m.ends = ends
+		if err != nil {
+			// The queue's bounds keep a frame's own actions within 255
+			// chunks of the smallest chunk (Config.Validate).
+			panic("server: " + err.Error())
+		}
+		chunks := m.sent[f%uint32(len(m.sent))][:0]
+		start := 0
+		hash := r.game.Hash()
+		for i, end := range ends {
+			b := protocol.Batch{Frame: f, Chunk: uint8(i), Chunks: uint8(len(ends)), HashFrame: r.frame, Hash: hash, Actions: out[start:end]}
+			start = end
+			chunks = append(chunks, protocol.AppendBatch(nil, &b))
+		}
+		m.sent[f%uint32(len(m.sent))] = chunks
+		for _, p := range m.peers {
+			for _, c := range chunks {
+				r.sendPeer(p, c)
+			}
+		}
+		m.sealed = f
+	}
+}
+
+// meshStep readies the next frame on a mesh: it seals the room's batches
+// through the frame its clients' actions now stamp, and reports whether
+// every peer's batch for the next frame is in (else the stall is counted
+// and, once a second, logged with the members waited for).
+func (r *Room) meshStep(now time.Time) bool {
+	m := r.mesh
+	if !m.formed {
+		return false
+	}
+	r.seal(r.frame + 1 + uint32(r.cfg.InputDelay))
+	if m.lock.Ready() {
+		return true
+	}
+	m.lock.Wait(now)
+	m.stalledTicks++
+	if m.stalledTicks%uint64(r.cfg.TickHz) == 1 {
+		m.block = m.lock.Missing(m.block[:0])
+		r.log.Warn("mesh: waiting for peers' batches", "frame", m.lock.Next(), "members", m.block)
+	}
+	return false
+}
+
+// meshRan records a frame the room ran, and compares its hash.
+func (r *Room) meshRan(now time.Time) {
+	m := r.mesh
+	m.mism = m.lock.Ran(now, r.game.Hash(), m.mism[:0])
+	r.alarm(m.mism)
+}
+
+// stampFrame is the frame the room's own actions (its clients', its joins
+// and leaves) are stamped for now: InputDelay frames after the next one,
+// and on a mesh never a frame whose batch went out.
+func (r *Room) stampFrame() uint32 {
+	f := r.frame + 1 + uint32(r.cfg.InputDelay)
+	if r.mesh != nil && int32(r.mesh.sealed+1-f) > 0 {
+		f = r.mesh.sealed + 1
+	}
+	return f
+}
+
+// MeshPeer is what the room knows of one peer.
+type MeshPeer struct {
+	mesh.PeerStats
+	Addr                netip.AddrPort
+	Up                  bool // a session with it said Hello
+	SentBytes, GotBytes uint64
+}
+
+// MeshStats is the room's side of its mesh (zero without one).
+type MeshStats struct {
+	Self         uint16
+	Formed       bool
+	Sealed       uint32 // the last frame whose batch went out
+	Mismatches   uint64
+	StalledTicks uint64
+	Peers        []MeshPeer
+}
+
+// publishMesh copies the mesh's figures where MeshStats reads them (the
+// room's goroutine, each tick; the copy reuses its arrays).
+func (r *Room) publishMesh() {
+	m := r.mesh
+	m.pubMu.Lock()
+	defer m.pubMu.Unlock()
+	s := &m.pub
+	s.Self, s.Formed, s.Sealed, s.Mismatches, s.StalledTicks = m.cfg.Self, m.formed, m.sealed, m.mismatches, m.stalledTicks
+	m.stats = m.lock.Stats(m.stats[:0])
+	s.Peers = s.Peers[:0]
+	for _, ps := range m.stats {
+		p := m.peers[ps.Member]
+		s.Peers = append(s.Peers, MeshPeer{PeerStats: ps, Addr: p.member.Addr, Up: p.hello, SentBytes: p.sentBytes, GotBytes: p.gotBytes})
+	}
+}
+
+// MeshStats returns the room's mesh figures as of its last tick (zero
+// without a mesh). Safe from any goroutine.
+func (r *Room) MeshStats() MeshStats {
+	m := r.mesh
+	if m == nil {
+		return MeshStats{}
+	}
+	m.pubMu.Lock()
+	defer m.pubMu.Unlock()
+	s := m.pub
+	s.Peers = slices.Clone(m.pub.Peers)
+	return s
+}
