@@ -136,6 +136,11 @@ type Stats struct {
 	UnreliableOut uint64 // unreliable payloads sent
 	// UnreliableRefused counts payloads the handler refused (not acked).
 	UnreliableRefused uint64
+	// Dials counts this server's peer dials: started, connected, refused,
+	// timed out (Server.Dial).
+	Dials [numDialOutcomes]uint64
+	// PeerSessions counts peer sessions made (dialed or accepted).
+	PeerSessions uint64
 }
 
 type counters struct {
@@ -148,6 +153,8 @@ type counters struct {
 	reliableIn, reliableOut     atomic.Uint64
 	unreliableIn, unreliableOut atomic.Uint64
 	unreliableRefused           atomic.Uint64
+	dials                       [numDialOutcomes]atomic.Uint64
+	peerSessions                atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -159,6 +166,10 @@ func (c *counters) snapshot() Stats {
 		ReliableIn: c.reliableIn.Load(), ReliableOut: c.reliableOut.Load(),
 		UnreliableIn: c.unreliableIn.Load(), UnreliableOut: c.unreliableOut.Load(),
 		UnreliableRefused: c.unreliableRefused.Load(),
+		PeerSessions:      c.peerSessions.Load(),
+	}
+	for i := range s.Dials {
+		s.Dials[i] = c.dials[i].Load()
 	}
 	for i := range s.RxByType {
 		s.RxByType[i] = c.rxByType[i].Load()

@@ -132,7 +132,7 @@ func validLength(t Type, n int) bool {
 	case TypeChallenge:
 		return n == challengeSize
 	case TypeResponse:
-		return n == responseSize
+		return n == responseSize || n == peerResponseSize
 	case TypeAccept:
 		return n == acceptSize
 	case TypeDisconnect:

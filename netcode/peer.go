@@ -30,6 +30,7 @@ type peer struct {
 	kcpTimer, house timer
 	kcpDue          uint32 // the KCP-clock time kcpTimer was armed for
 	closed          bool
+	isPeer          bool                                    // a peer session (another server's), not a client's
 	onClose         func(p *peer, reason Reason, tell bool) // the owner removes the session
 }
 

@@ -61,10 +61,11 @@ const (
 	DropStale                // an unreliable payload not newer than the newest delivered
 	DropOversize             // a reliable message over the size limit
 	DropAck                  // acknowledges an unreliable sequence never sent (the session ends)
+	DropProof                // a peer response whose proof of the peer key does not verify
 	NumDrops
 )
 
-var dropNames = [NumDrops]string{"short", "protocol", "version", "type", "length", "state", "cookie", "full", "session", "address", "nonce", "kcp", "stale", "oversize", "ack"}
+var dropNames = [NumDrops]string{"short", "protocol", "version", "type", "length", "state", "cookie", "full", "session", "address", "nonce", "kcp", "stale", "oversize", "ack", "proof"}
 
 func (d Drop) String() string {
 	if d < NumDrops {

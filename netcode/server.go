@@ -27,8 +27,12 @@ type ServerConfig struct {
 	// session: a reason other than ReasonNone refuses it statelessly, with
 	// one disconnect packet no larger than the response, so an application
 	// that will not take a session from addr costs nothing for it. It runs
-	// inside Poll, like the Handler.
+	// inside Poll, like the Handler. Peer sessions are not asked about.
 	Admit func(addr netip.AddrPort) Reason
+	// PeerKey (PeerKeySize bytes), when set, turns peer sessions on: the
+	// server may Dial servers that share the key, and accepts their
+	// dials (STANDARD.md 3.10). nil: every session is a client's.
+	PeerKey []byte
 }
 
 // Server is the server side of the protocol: one socket, many sessions.
@@ -42,6 +46,8 @@ type Server struct {
 	byAddr   map[netip.AddrPort]*peer
 	onClose  func(*peer, Reason, bool)
 	shutdown bool
+	peerKey  []byte
+	dials    map[netip.AddrPort]*dial
 }
 
 // NewServer starts the protocol on conn. now is the time of the caller's clock.
@@ -62,6 +68,9 @@ func NewServer(conn batch.Conn, cfg ServerConfig, now time.Time) (*Server, error
 	if cfg.CookieKey != nil && len(cfg.CookieKey) != cookieKeyLen {
 		return nil, fmt.Errorf("netcode: cookie key of %d bytes, want %d", len(cfg.CookieKey), cookieKeyLen)
 	}
+	if err := validatePeerKey(cfg.PeerKey); err != nil {
+		return nil, err
+	}
 	jar, err := newCookieJar(cfg.CookieKey)
 	if err != nil {
 		return nil, fmt.Errorf("netcode: cookie key: %w", err)
@@ -71,6 +80,8 @@ func NewServer(conn batch.Conn, cfg ServerConfig, now time.Time) (*Server, error
 		cookies: jar,
 		byID:    make(map[uint32]*peer, cfg.MaxSessions),
 		byAddr:  make(map[netip.AddrPort]*peer, cfg.MaxSessions),
+		peerKey: slices.Clone(cfg.PeerKey),
+		dials:   map[netip.AddrPort]*dial{},
 	}
 	s.ep.init(conn, cfg.Config, cfg.Handler, now)
 	s.ep.ackDue = make([]*peer, 0, cfg.MaxSessions)
@@ -84,10 +95,15 @@ func NewServer(conn batch.Conn, cfg ServerConfig, now time.Time) (*Server, error
 func (s *Server) Poll(now time.Time) (time.Time, error) {
 	s.ep.setNow(now)
 	s.ep.receive(s.handle)
+	s.runDials()
 	s.ep.runTimers()
 	s.ep.sendAcks()
 	s.ep.flush()
-	return s.ep.next(), s.ep.err
+	next := s.ep.next()
+	if d := s.nextDial(); d != 0 && (next.IsZero() || s.ep.timeAt(d).Before(next)) {
+		next = s.ep.timeAt(d)
+	}
+	return next, s.ep.err
 }
 
 // Wait blocks until datagrams arrive, Wake is called, or the deadline passes
@@ -200,13 +216,22 @@ func (s *Server) forget(p *peer, _ Reason, _ bool) {
 }
 
 // serverReceives is what a server accepts; anything else is DropType.
-var serverReceives = types(TypeRequest, TypeResponse, TypeDisconnect, TypeReliable, TypeUnreliable, TypeKeepalive)
+// A server with a peer key also receives challenges and accepts (from an
+// address it dials: Dial).
+var (
+	serverReceives = types(TypeRequest, TypeResponse, TypeDisconnect, TypeReliable, TypeUnreliable, TypeKeepalive)
+	dialerReceives = serverReceives | types(TypeChallenge, TypeAccept)
+)
 
 // handle checks a datagram in the order STANDARD.md section 3.9 gives.
 func (s *Server) handle(d *batch.Datagram) {
 	ep := &s.ep
 	b := d.Payload()
-	h, ok := ep.admit(b, serverReceives)
+	receives := serverReceives
+	if s.peerKey != nil {
+		receives = dialerReceives
+	}
+	h, ok := ep.admit(b, receives)
 	if !ok {
 		if h.Version != Version && h.Type == TypeRequest && len(b) == RequestSize {
 			s.refuse(d.Addr, ReasonVersion, binary.LittleEndian.Uint64(b[HeaderSize:]))
@@ -220,6 +245,15 @@ func (s *Server) handle(d *batch.Datagram) {
 	case TypeResponse:
 		s.response(d.Addr, b)
 		return
+	case TypeChallenge, TypeAccept:
+		if !s.dialReply(h, d) {
+			ep.drop(DropState) // no dial of ours expects it
+		}
+		return
+	case TypeDisconnect:
+		if h.Session == 0 && s.dialReply(h, d) {
+			return // a refused dial
+		}
 	}
 	p := s.byID[h.Session]
 	if p == nil {
@@ -282,6 +316,12 @@ func (s *Server) response(addr netip.AddrPort, b []byte) {
 		s.refuse(addr, ReasonCookie, nonce)
 		return
 	}
+	peer := len(b) == peerResponseSize
+	if peer && !s.checkProof(b) {
+		ep.drop(DropProof)
+		s.refuse(addr, ReasonProtocol, nonce)
+		return
+	}
 	ep.stats.rxByType[TypeResponse].Add(1)
 	if p := s.byAddr[addr]; p != nil {
 		if p.nonce == nonce {
@@ -296,7 +336,7 @@ func (s *Server) response(addr netip.AddrPort, b []byte) {
 		s.refuse(addr, ReasonFull, nonce)
 		return
 	}
-	if s.cfg.Admit != nil {
+	if s.cfg.Admit != nil && !peer {
 		if reason := s.cfg.Admit(addr); reason != ReasonNone {
 			if reason >= ReasonUnknown {
 				reason = ReasonKicked
@@ -307,6 +347,10 @@ func (s *Server) response(addr netip.AddrPort, b []byte) {
 	}
 	id := s.newID()
 	p := newPeer(ep, id, addr, nonce, s.onClose)
+	p.isPeer = peer
+	if peer {
+		ep.stats.peerSessions.Add(1)
+	}
 	s.byID[id] = p
 	s.byAddr[addr] = p
 	ep.stats.sessions.Add(1)
