@@ -44,6 +44,13 @@ type PeerEvents interface {
 	PeerLeave(l PeerLink)
 }
 
+// PeerDialer is a transport that opens peer sessions (UDP): a member dials
+// the members with higher ids than its own, and accepts the others' dials,
+// so each pair has one session.
+type PeerDialer interface {
+	DialPeer(addr netip.AddrPort) error
+}
+
 // MeshConfig makes a room one member of a mesh.
 type MeshConfig struct {
 	// Self is this member's id; Members the whole membership, Self
@@ -349,12 +356,40 @@ func (r *Room) seal(through uint32) {
 	}
 }
 
+// dialPeers asks the first transport that dials to open a session with
+// every higher-numbered member that has none, twice a second.
+func (r *Room) dialPeers() {
+	m := r.mesh
+	if r.frameTicks++; r.frameTicks%uint64(max(1, r.cfg.TickHz/2)) != 1 {
+		return
+	}
+	var d PeerDialer
+	for _, t := range r.transports {
+		if pd, ok := t.(PeerDialer); ok {
+			d = pd
+			break
+		}
+	}
+	if d == nil {
+		return
+	}
+	for _, id := range m.lock.Peers() {
+		p := m.peers[id]
+		if id > m.cfg.Self && p.link == nil {
+			if err := d.DialPeer(p.member.Addr); err != nil {
+				r.log.Debug("mesh: dial", "member", id, "err", err)
+			}
+		}
+	}
+}
+
 // meshStep readies the next frame on a mesh: it seals the room's batches
 // through the frame its clients' actions now stamp, and reports whether
 // every peer's batch for the next frame is in (else the stall is counted
 // and, once a second, logged with the members waited for).
 func (r *Room) meshStep(now time.Time) bool {
 	m := r.mesh
+	r.dialPeers()
 	if !m.formed {
 		return false
 	}

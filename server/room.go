@@ -43,6 +43,7 @@ type Room struct {
 	queue       *actionQueue
 	mesh        *meshState // nil: a server alone
 	origin      uint16     // the origin of the room's own actions: its mesh member id, 0 alone
+	frameTicks  uint64     // ticks tried on a mesh (the peers' dials' clock)
 	pool        viewPool
 	states      states
 	views       viewCache

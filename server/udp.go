@@ -22,6 +22,10 @@ type UDPConfig struct {
 	MaxSessions int
 	// CookieKey keys the handshake cookies; nil draws a random key.
 	CookieKey []byte
+	// PeerKey (netcode.PeerKeySize bytes) lets the servers of a mesh that
+	// share it open peer sessions on this socket (netcode.Server.Dial);
+	// nil: clients only.
+	PeerKey []byte
 }
 
 // UDP is the room's transport for native clients: netcode sessions (a
@@ -35,9 +39,42 @@ type UDPConfig struct {
 type UDP struct {
 	net   *netcode.Server
 	ev    Events
+	pev   PeerEvents // the room's, when it takes peer sessions
 	links map[netcode.SessionID]*udpLink
+	peers map[netcode.SessionID]*udpPeer
 	bad   atomic.Uint64 // unreliable payloads from clients (refused)
 }
+
+// udpPeer is one netcode peer session as a PeerLink.
+type udpPeer struct {
+	u      *UDP
+	sid    netcode.SessionID
+	addr   netip.AddrPort
+	closed bool
+}
+
+func (l *udpPeer) Addr() netip.AddrPort { return l.addr }
+
+func (l *udpPeer) SendReliable(msg []byte) error {
+	if l.closed {
+		return netcode.ErrNoSession
+	}
+	return l.u.net.SendReliable(l.sid, msg)
+}
+
+func (l *udpPeer) Close(reason Reason) {
+	if l.closed {
+		return
+	}
+	l.closed = true
+	delete(l.u.peers, l.sid)
+	l.u.net.Disconnect(l.sid, netReason(reason))
+}
+
+// DialPeer opens a peer session with the mesh member at addr from this
+// transport's socket (netcode.Server.Dial): the room calls it for the
+// members it dials.
+func (u *UDP) DialPeer(addr netip.AddrPort) error { return u.net.Dial(addr) }
 
 // udpLink is one netcode session as a Link.
 type udpLink struct {
@@ -66,7 +103,7 @@ func NewUDP(conn batch.Conn, cfg UDPConfig, now time.Time) (*UDP, error) {
 	if cfg.MaxSessions == 0 {
 		cfg.MaxSessions = DefaultMaxClients + DefaultMaxUnproven
 	}
-	u := &UDP{links: make(map[netcode.SessionID]*udpLink)}
+	u := &UDP{links: make(map[netcode.SessionID]*udpLink), peers: make(map[netcode.SessionID]*udpPeer)}
 	var err error
 	u.net, err = netcode.NewServer(conn, netcode.ServerConfig{
 		Config:      cfg.Net,
@@ -74,6 +111,7 @@ func NewUDP(conn batch.Conn, cfg UDPConfig, now time.Time) (*UDP, error) {
 		CookieKey:   cfg.CookieKey,
 		Handler:     (*udpHandler)(u),
 		Admit:       u.admit,
+		PeerKey:     cfg.PeerKey,
 	}, now)
 	if err != nil {
 		return nil, fmt.Errorf("server: udp: %w", err)
@@ -93,7 +131,10 @@ func (u *UDP) admit(addr netip.AddrPort) netcode.Reason {
 }
 
 // Bind implements Transport.
-func (u *UDP) Bind(ev Events, _ func()) { u.ev = ev }
+func (u *UDP) Bind(ev Events, _ func()) {
+	u.ev = ev
+	u.pev, _ = ev.(PeerEvents)
+}
 
 // Poll implements Transport.
 func (u *UDP) Poll(now time.Time) (time.Time, error) { return u.net.Poll(now) }
@@ -114,8 +155,12 @@ func (u *UDP) Shutdown(now time.Time) {
 	for _, l := range u.links {
 		l.closed = true
 	}
+	for _, l := range u.peers {
+		l.closed = true
+	}
 	u.net.Shutdown(now)
 	clear(u.links)
+	clear(u.peers)
 }
 
 // Stats returns netcode's counters. Safe from any goroutine.
@@ -184,6 +229,16 @@ type udpHandler UDP
 
 func (h *udpHandler) Connected(sid netcode.SessionID, addr netip.AddrPort) {
 	u := (*UDP)(h)
+	if u.net.IsPeer(sid) {
+		if u.pev == nil {
+			u.net.Disconnect(sid, netcode.ReasonProtocol)
+			return
+		}
+		p := &udpPeer{u: u, sid: sid, addr: addr}
+		u.peers[sid] = p
+		u.pev.PeerArrive(p)
+		return
+	}
 	l := &udpLink{u: u, sid: sid, addr: addr}
 	u.links[sid] = l
 	l.id = u.ev.Arrive(l)
@@ -191,6 +246,14 @@ func (h *udpHandler) Connected(sid netcode.SessionID, addr netip.AddrPort) {
 
 func (h *udpHandler) Disconnected(sid netcode.SessionID, _ netcode.Reason) {
 	u := (*UDP)(h)
+	if p := u.peers[sid]; p != nil {
+		delete(u.peers, sid)
+		if !p.closed {
+			p.closed = true
+			u.pev.PeerLeave(p)
+		}
+		return
+	}
 	l := u.links[sid]
 	if l == nil {
 		return // closed by the room: it knows
@@ -208,6 +271,10 @@ func (h *udpHandler) Disconnected(sid netcode.SessionID, _ netcode.Reason) {
 func (h *udpHandler) Reliable(sid netcode.SessionID, msg []byte) {
 	if l := h.links[sid]; l != nil && l.id != 0 {
 		h.ev.Message(l.id, msg)
+		return
+	}
+	if p := h.peers[sid]; p != nil && !p.closed {
+		h.pev.PeerMessage(p, msg)
 	}
 }
 
@@ -238,6 +305,9 @@ func NewWithUDP(conn batch.Conn, cfg Config, ucfg UDPConfig, game Game, log *slo
 	if ucfg.MaxSessions == 0 {
 		d := cfg.WithDefaults()
 		ucfg.MaxSessions = d.MaxClients + d.MaxUnproven
+		if d.Mesh != nil {
+			ucfg.MaxSessions += len(d.Mesh.Members)
+		}
 	}
 	udp, err := NewUDP(conn, ucfg, time.Now())
 	if err != nil {
