@@ -23,13 +23,35 @@ const (
 	MaxBatchChunks = 255
 	// MaxBatchActions bounds the actions of one chunk.
 	MaxBatchActions = 4096
-	// BatchHeadSize is the most bytes a chunk takes before its actions.
-	BatchHeadSize = 1 + 4 + 1 + 1 + 4 + 8 + binary.MaxVarintLen16
+	// BatchHeadSize is the most bytes a chunk takes besides its actions
+	// (its commands included).
+	BatchHeadSize = 1 + 4 + 1 + 1 + 4 + 8 + binary.MaxVarintLen16 + 1 + MaxBatchCommands*batchCommandSize
 	// MaxBatchActionSize is the most bytes one action of a batch takes.
 	MaxBatchActionSize = 2*binary.MaxVarintLen32 + 3 + 4*binary.MaxVarintLen32
 	// minBatchActionSize is the fewest bytes one action of a batch takes.
 	minBatchActionSize = 7
+	// MaxBatchCommands bounds the commands of one chunk.
+	MaxBatchCommands = 16
+	// batchCommandSize is the size of one command.
+	batchCommandSize = 1 + 2 + 4
 )
+
+// Command kinds: changes to the mesh that travel in band, in a member's
+// batch for frame F, and apply on every member at the same frame.
+const (
+	// CmdLeave: the sending member leaves the mesh after F: its batch for
+	// F is its last, and no member waits for it from F+1 on. (Member and
+	// Client are 0.)
+	CmdLeave uint8 = 1
+)
+
+// Command is one in-band change to the mesh. Kinds a member does not know
+// end the peer session (the batch is malformed to it).
+type Command struct {
+	Kind   uint8
+	Member uint16
+	Client uint32
+}
 
 // Hello opens a peer session, both ways: the members check that they are
 // configured alike and start from the same world before any batch.
@@ -98,6 +120,7 @@ type Batch struct {
 	HashFrame uint32
 	Hash      uint64
 	Actions   []BatchAction
+	Commands  []Command
 }
 
 // BatchActionSize is how many bytes a takes in a batch.
@@ -132,6 +155,7 @@ func varLen(v int64) int {
 //	[type 129] [frame u32] [chunk u8] [chunks u8] [hash frame u32] [hash u64]
 //	[count uvarint, ≤ 4096] count × ([client uvarint] [seq uvarint]
 //	[kind uvarint, ≤ 65535] [4 args, zigzag varint each])
+//	[commands uvarint, ≤ 16] commands × ([kind u8] [member u16] [client u32])
 func AppendBatch(dst []byte, b *Batch) []byte {
 	le := binary.LittleEndian
 	dst = append(dst, byte(MsgBatch))
@@ -148,6 +172,12 @@ func AppendBatch(dst []byte, b *Batch) []byte {
 		for _, v := range a.Args {
 			dst = binary.AppendVarint(dst, int64(v))
 		}
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(b.Commands)))
+	for _, c := range b.Commands {
+		dst = append(dst, c.Kind)
+		dst = le.AppendUint16(dst, c.Member)
+		dst = le.AppendUint32(dst, c.Client)
 	}
 	return dst
 }
@@ -179,6 +209,15 @@ func ParseBatch(msg []byte, b *Batch) error {
 			a.Args[k] = r.i32()
 		}
 		b.Actions = append(b.Actions, a)
+	}
+	b.Commands = b.Commands[:0]
+	nc := int(r.uvar(MaxBatchCommands))
+	for i := 0; i < nc && r.err == nil; i++ {
+		c := Command{Kind: r.byte(), Member: r.fixed16(), Client: r.fixed32()}
+		if r.err == nil && c.Kind != CmdLeave {
+			r.fail("command kind %d", c.Kind)
+		}
+		b.Commands = append(b.Commands, c)
 	}
 	return r.done("batch")
 }

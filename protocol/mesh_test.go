@@ -12,7 +12,8 @@ func TestMeshGolden(t *testing.T) {
 	h := Hello{Version: MeshVersion, Member: 2, Members: 3, Membership: 0x0102030405060708, Schema: 0x1112131415161718,
 		InputDelay: 2, Frame: 300, World: 0xa1a2a3a4a5a6a7a8}
 	b := Batch{Frame: 0x01020304, Chunk: 0, Chunks: 2, HashFrame: 0x01020301, Hash: 0xfedcba9876543210,
-		Actions: []BatchAction{{Client: 7, Seq: 300, Kind: 2, Args: [4]int32{-1, 64, 0, 1 << 20}}}}
+		Actions:  []BatchAction{{Client: 7, Seq: 300, Kind: 2, Args: [4]int32{-1, 64, 0, 1 << 20}}},
+		Commands: []Command{{Kind: CmdLeave}}}
 	for _, tc := range []struct {
 		name string
 		got  []byte
@@ -20,8 +21,8 @@ func TestMeshGolden(t *testing.T) {
 	}{
 		{"hello", AppendHello(nil, &h), "80" + "01" + "0200" + "0300" + "0807060504030201" + "1817161514131211" + "02" + "2c010000" + "a8a7a6a5a4a3a2a1"},
 		{"batch", AppendBatch(nil, &b), "81" + "04030201" + "00" + "02" + "01030201" + "1032547698badcfe" + "01" +
-			"07" + "ac02" + "02" + "01" + "8001" + "00" + "80808001"},
-		{"empty batch", AppendBatch(nil, &Batch{Frame: 9, Chunks: 1}), "81" + "09000000" + "00" + "01" + "00000000" + "0000000000000000" + "00"},
+			"07" + "ac02" + "02" + "01" + "8001" + "00" + "80808001" + "01" + "01" + "0000" + "00000000"},
+		{"empty batch", AppendBatch(nil, &Batch{Frame: 9, Chunks: 1}), "81" + "09000000" + "00" + "01" + "00000000" + "0000000000000000" + "00" + "00"},
 	} {
 		if got := hex.EncodeToString(tc.got); got != tc.want {
 			t.Errorf("%s:\n got %s\nwant %s", tc.name, got, tc.want)
@@ -35,8 +36,9 @@ func TestMeshGolden(t *testing.T) {
 	if err := ParseBatch(AppendBatch(nil, &b), &b2); err != nil || !reflect.DeepEqual(b2, b) {
 		t.Errorf("batch round trip: %+v, %v", b2, err)
 	}
-	// The head of a one-action chunk: 19 bytes and a one-byte count.
-	if n, enc := BatchActionSize(&b.Actions[0]), len(AppendBatch(nil, &b))-20; n != enc {
+	// A one-action chunk with one command: 19 bytes of head, a one-byte
+	// count, the action, a one-byte command count and the 7-byte command.
+	if n, enc := BatchActionSize(&b.Actions[0]), len(AppendBatch(nil, &b))-20-8; n != enc {
 		t.Errorf("action size %d, encoded %d", n, enc)
 	}
 }
@@ -53,7 +55,9 @@ func TestMalformedMeshMessages(t *testing.T) {
 		{"trailing", append(append([]byte(nil), good...), 0)},
 		{"chunk past chunks", AppendBatch(nil, &Batch{Frame: 1, Chunk: 1, Chunks: 1})},
 		{"no chunks", AppendBatch(nil, &Batch{Frame: 1})},
-		{"count over the bytes", append(AppendBatch(nil, &Batch{Frame: 1, Chunks: 1})[:BatchHeadSize-3], 0xff, 0x1f)},
+		{"count over the bytes", append(AppendBatch(nil, &Batch{Frame: 1, Chunks: 1})[:19], 0xff, 0x1f, 0)},
+		{"unknown command", AppendBatch(nil, &Batch{Frame: 1, Chunks: 1, Commands: []Command{{Kind: 9}}})},
+		{"too many commands", AppendBatch(nil, &Batch{Frame: 1, Chunks: 1, Commands: make([]Command, MaxBatchCommands+1)})},
 		{"kind over 16 bits", []byte{129, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0x80, 0x80, 4, 0, 0, 0, 0}},
 	} {
 		var b Batch
@@ -111,7 +115,7 @@ func TestChunkBatch(t *testing.T) {
 
 func FuzzMeshMessages(f *testing.F) {
 	f.Add(AppendHello(nil, &Hello{Version: 1, Member: 1, Members: 2, Frame: 9}))
-	f.Add(AppendBatch(nil, &Batch{Frame: 3, Chunks: 2, Chunk: 1, HashFrame: 2, Hash: 5, Actions: []BatchAction{{Client: 1, Seq: 2, Kind: 3, Args: [4]int32{-4}}}}))
+	f.Add(AppendBatch(nil, &Batch{Frame: 3, Chunks: 2, Chunk: 1, HashFrame: 2, Hash: 5, Actions: []BatchAction{{Client: 1, Seq: 2, Kind: 3, Args: [4]int32{-4}}}, Commands: []Command{{Kind: CmdLeave}}}))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		// Every decoder fails cleanly or decodes what encodes to a message
 		// that decodes to the same value.

@@ -420,3 +420,55 @@ func TestMeshOverUDP(t *testing.T) {
 		}
 	})
 }
+
+// A member that leaves gracefully (SIGTERM) says so in its last batch: its
+// clients' ships leave the world at that frame on every member, and the
+// others go on from there, with equal hashes, without waiting for it.
+func TestMeshMemberLeavesGracefully(t *testing.T) {
+	g := newMeshRig(t, 3, 2, 1)
+	for range 60 {
+		g.step()
+	}
+	leaving := g.rooms[2]
+	gone := g.clients[2]
+	for _, c := range gone {
+		if c.avatar == 0 || g.rooms[0].game.Avatar(3, c.welcome.Client) != c.avatar {
+			t.Fatalf("server 1 does not see server 3's client %d with its ship %d", c.welcome.Client, c.avatar)
+		}
+	}
+	done := leaving.LeaveMesh()
+	for range 20 {
+		g.step()
+	}
+	select {
+	case <-done:
+	default:
+		t.Fatal("server 3 did not finish leaving")
+	}
+	last := leaving.Stats().Frame
+	g.rooms, g.clients, g.inboxes = g.rooms[:2], g.clients[:2], g.inboxes[:2]
+	for range 60 {
+		g.step()
+	}
+	for i, room := range g.rooms {
+		ms := room.MeshStats()
+		if ms.Mismatches != 0 || room.Stats().Frame < last+50 {
+			t.Errorf("server %d: frame %d (server 3 left at %d), %d mismatches", i+1, room.Stats().Frame, last, ms.Mismatches)
+		}
+		if room.mesh.lock.Members() != 2 {
+			t.Errorf("server %d counts %d members", i+1, room.mesh.lock.Members())
+		}
+	}
+	for i, room := range g.rooms {
+		for _, c := range gone {
+			if room.game.Avatar(3, c.welcome.Client) != 0 {
+				t.Errorf("server %d still has server 3's client %d's ship", i+1, c.welcome.Client)
+			}
+		}
+	}
+	for _, c := range gone {
+		if _, _, closed := c.link.take(); closed != ReasonShutdown {
+			t.Errorf("server 3's client %d was sent away with %v, want shutdown", c.welcome.Client, closed)
+		}
+	}
+}

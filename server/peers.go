@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flotilla/flotilla/protocol"
@@ -103,6 +104,12 @@ type meshState struct {
 	ends  []int
 	mism  []mesh.Mismatch
 	block []uint16
+	// A graceful leave (LeaveMesh): asked from any goroutine; leaveAt is
+	// the frame whose batch says so (0: not yet sealed), done closed once
+	// the room ran it.
+	leaveAsked atomic.Bool
+	leaveAt    uint32
+	leaveDone  chan struct{}
 	// Counted.
 	mismatches, stalledTicks uint64
 	stats                    []mesh.PeerStats
@@ -115,6 +122,7 @@ type peer struct {
 	member              mesh.Member
 	link                PeerLink // nil while no session is up
 	hello               bool     // its Hello came on this session
+	left                bool     // it left the mesh (CmdLeave): not dialed again
 	next                uint32   // the first frame it has not run, as its Hello said
 	sentBytes, gotBytes uint64
 }
@@ -127,7 +135,7 @@ func newMesh(cfg MeshConfig, span int) (*meshState, error) {
 		return nil, err
 	}
 	m := &meshState{cfg: cfg, lock: lock, hash: mesh.MembershipHash(cfg.Members),
-		peers: map[uint16]*peer{}, byLink: map[PeerLink]*peer{}, sent: make([][][]byte, span)}
+		peers: map[uint16]*peer{}, byLink: map[PeerLink]*peer{}, sent: make([][][]byte, span), leaveDone: make(chan struct{})}
 	for _, p := range cfg.Members {
 		if p.ID != cfg.Self {
 			m.peers[p.ID] = &peer{member: p}
@@ -168,7 +176,11 @@ func (e *events) PeerLeave(l PeerLink) {
 	}
 	if p := r.mesh.byLink[l]; p != nil {
 		p.link, p.hello = nil, false
-		r.log.Error("mesh: peer session ended; frames wait for its batches", "member", p.member.ID, "addr", p.member.Addr, "frame", r.frame)
+		if p.left {
+			r.log.Info("mesh: a member that left closed its session", "member", p.member.ID)
+		} else {
+			r.log.Error("mesh: peer session ended; frames wait for its batches", "member", p.member.ID, "addr", p.member.Addr, "frame", r.frame)
+		}
 	}
 	delete(r.mesh.byLink, l)
 }
@@ -283,7 +295,43 @@ func (r *Room) peerBatch(p *peer, msg []byte) error {
 		m.mism = m.lock.Hash(p.member.ID, b.HashFrame, b.Hash, m.mism[:0])
 		r.alarm(m.mism)
 	}
+	for _, c := range b.Commands {
+		if c.Kind == protocol.CmdLeave {
+			if err := m.lock.Leave(p.member.ID, b.Frame); err != nil {
+				return err
+			}
+			p.left = true
+			r.log.Info("mesh: member leaves", "member", p.member.ID, "after frame", b.Frame)
+		}
+	}
 	return nil
+}
+
+// LeaveMesh makes the room leave its mesh gracefully: its clients are sent
+// away (shutdown) and their ships leave the world in its next batch, which
+// tells every peer that it is its last; the returned channel is closed
+// once the room has run that frame (then Close it). Without a mesh the
+// channel is closed at once. Safe from any goroutine.
+func (r *Room) LeaveMesh() <-chan struct{} {
+	if r.mesh == nil {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	r.mesh.leaveAsked.Store(true)
+	r.waiter.Wake()
+	return r.mesh.leaveDone
+}
+
+// startLeave, on the room's goroutine: the clients go (their leaves ride
+// the next batch) and that batch is marked the last.
+func (r *Room) startLeave() {
+	m := r.mesh
+	for _, c := range slices.Clone(r.order) {
+		r.sendAway(c, ReasonShutdown)
+	}
+	m.leaveAt = m.sealed + 1
+	r.log.Info("mesh: leaving", "after frame", m.leaveAt)
 }
 
 // alarm reports world hash mismatches: never silent.
@@ -322,6 +370,9 @@ func (r *Room) sendPeer(p *peer, msg []byte) {
 // last frame it ran.
 func (r *Room) seal(through uint32) {
 	m := r.mesh
+	if m.leaveAt != 0 && int32(through-m.leaveAt) > 0 {
+		through = m.leaveAt // its last batch
+	}
 	for int32(through-m.sealed) > 0 {
 		f := m.sealed + 1
 		out := m.out[:0]
@@ -343,6 +394,9 @@ func (r *Room) seal(through uint32) {
 		hash := r.game.Hash()
 		for i, end := range ends {
 			b := protocol.Batch{Frame: f, Chunk: uint8(i), Chunks: uint8(len(ends)), HashFrame: r.frame, Hash: hash, Actions: out[start:end]}
+			if f == m.leaveAt && i == len(ends)-1 {
+				b.Commands = []protocol.Command{{Kind: protocol.CmdLeave}}
+			}
 			start = end
 			chunks = append(chunks, protocol.AppendBatch(nil, &b))
 		}
@@ -375,7 +429,7 @@ func (r *Room) dialPeers() {
 	}
 	for _, id := range m.lock.Peers() {
 		p := m.peers[id]
-		if id > m.cfg.Self && p.link == nil {
+		if id > m.cfg.Self && p.link == nil && !p.left {
 			if err := d.DialPeer(p.member.Addr); err != nil {
 				r.log.Debug("mesh: dial", "member", id, "err", err)
 			}
@@ -392,6 +446,12 @@ func (r *Room) meshStep(now time.Time) bool {
 	r.dialPeers()
 	if !m.formed {
 		return false
+	}
+	if m.leaveAsked.Load() && m.leaveAt == 0 {
+		r.startLeave()
+	}
+	if m.leaveAt != 0 && int32(r.frame-m.leaveAt) >= 0 {
+		return false // it ran its last frame
 	}
 	r.seal(r.frame + 1 + uint32(r.cfg.InputDelay))
 	if m.lock.Ready() {
@@ -411,6 +471,10 @@ func (r *Room) meshRan(now time.Time) {
 	m := r.mesh
 	m.mism = m.lock.Ran(now, r.game.Hash(), m.mism[:0])
 	r.alarm(m.mism)
+	if m.leaveAt != 0 && r.frame == m.leaveAt {
+		r.log.Info("mesh: left", "frame", r.frame)
+		close(m.leaveDone)
+	}
 }
 
 // stampFrame is the frame the room's own actions (its clients', its joins

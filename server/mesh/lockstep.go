@@ -33,6 +33,9 @@ type Lockstep struct {
 	// and the hashes our peers reported for it.
 	hashes []hashSlot
 	stats  []PeerStats // by peer index
+	// last is, by peer index, the last frame of a member that left (0:
+	// still a member): no frame after it waits for the member.
+	last []uint32
 	// A stall: since when the world waits for frame next, and for whom.
 	waiting  bool
 	since    time.Time
@@ -114,6 +117,7 @@ func New(self uint16, members []uint16, first uint32, span int) (*Lockstep, erro
 	for _, p := range l.peers {
 		l.stats = append(l.stats, PeerStats{Member: p})
 	}
+	l.last = make([]uint32, len(l.peers))
 	return l, nil
 }
 
@@ -151,6 +155,9 @@ func (l *Lockstep) Chunk(peer uint16, frame uint32, chunk, chunks uint8) (bool, 
 	if chunks == 0 || chunk >= chunks {
 		return false, fmt.Errorf("mesh: member %d sent chunk %d of %d", peer, chunk, chunks)
 	}
+	if l.last[pi] != 0 && int32(frame-l.last[pi]) > 0 {
+		return false, fmt.Errorf("mesh: member %d sent a batch for frame %d after leaving at %d", peer, frame, l.last[pi])
+	}
 	s := l.slot(frame)
 	switch {
 	case s.of[pi] != 0 && s.of[pi] != chunks:
@@ -185,11 +192,20 @@ func (l *Lockstep) slot(frame uint32) *slot {
 func (l *Lockstep) Ready() bool {
 	s := l.slot(l.next)
 	for i := range l.peers {
-		if s.of[i] == 0 || s.got[i] != s.of[i] {
+		if l.awaits(s, i) {
 			return false
 		}
 	}
 	return true
+}
+
+// awaits reports whether slot s (the next frame's) still waits for peer
+// i's batch: i is a member at that frame and its batch is not in whole.
+func (l *Lockstep) awaits(s *slot, i int) bool {
+	if l.last[i] != 0 && int32(s.frame-l.last[i]) > 0 {
+		return false
+	}
+	return s.of[i] == 0 || s.got[i] != s.of[i]
 }
 
 // Missing appends to dst the peers whose batch for the next frame is not
@@ -197,11 +213,40 @@ func (l *Lockstep) Ready() bool {
 func (l *Lockstep) Missing(dst []uint16) []uint16 {
 	s := l.slot(l.next)
 	for i, p := range l.peers {
-		if s.of[i] == 0 || s.got[i] != s.of[i] {
+		if l.awaits(s, i) {
 			dst = append(dst, p)
 		}
 	}
 	return dst
+}
+
+// Leave records that peer leaves the mesh after frame last (its in-band
+// CmdLeave, in its batch for last): no frame after last waits for it. It
+// reports an error for a member that is not a peer, or left already.
+func (l *Lockstep) Leave(peer uint16, last uint32) error {
+	pi := l.peerIndex(peer)
+	switch {
+	case pi < 0:
+		return fmt.Errorf("mesh: %d, not a peer, leaves", peer)
+	case l.last[pi] != 0:
+		return fmt.Errorf("mesh: member %d leaves twice", peer)
+	case last == 0:
+		return fmt.Errorf("mesh: member %d leaves after frame 0", peer)
+	}
+	l.last[pi] = last
+	return nil
+}
+
+// Members reports how many members the mesh has at the next frame, this
+// one included.
+func (l *Lockstep) Members() int {
+	n := 1
+	for i := range l.peers {
+		if l.last[i] == 0 || int32(l.next-l.last[i]) <= 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // Wait records that the world could not run the next frame at now (it
@@ -214,7 +259,7 @@ func (l *Lockstep) Wait(now time.Time) {
 	l.blockers = l.blockers[:0]
 	s := l.slot(l.next)
 	for i := range l.peers {
-		if s.of[i] == 0 || s.got[i] != s.of[i] {
+		if l.awaits(s, i) {
 			l.blockers = append(l.blockers, i)
 			l.stats[i].FramesWaited++
 		}

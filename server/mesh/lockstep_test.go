@@ -165,3 +165,35 @@ func TestParseMembers(t *testing.T) {
 		}
 	}
 }
+
+// A member that leaves after frame F is waited for up to F, and never
+// after; a batch of it beyond F breaks the protocol.
+func TestLeaveTakesEffectAfterItsFrame(t *testing.T) {
+	l, _ := New(1, []uint16{1, 2, 3}, 1, 8)
+	now := time.Unix(0, 0)
+	if err := l.Leave(3, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Leave(3, 4); err == nil {
+		t.Error("a second leave was taken")
+	}
+	mustChunk(t, l, 2, 1, 0, 1, true)
+	if l.Ready() {
+		t.Fatal("frame 1 ran without the leaving member's batch")
+	}
+	mustChunk(t, l, 3, 1, 0, 1, true)
+	mustChunk(t, l, 3, 2, 0, 1, true)
+	if _, err := l.Chunk(3, 3, 0, 1); err == nil {
+		t.Error("a batch after the member's last frame was taken")
+	}
+	l.Ran(now, 1, nil)
+	mustChunk(t, l, 2, 2, 0, 1, true)
+	l.Ran(now, 2, nil)
+	if l.Members() != 2 {
+		t.Errorf("%d members after the leave, want 2", l.Members())
+	}
+	mustChunk(t, l, 2, 3, 0, 1, true)
+	if !l.Ready() {
+		t.Errorf("frame 3 waits for %v", l.Missing(nil))
+	}
+}
