@@ -149,6 +149,22 @@ func (s *Sent[T]) Reset(release func(*T)) {
 	s.hasAck = false
 }
 
+// DropUnacked forgets every snapshot not acknowledged for which stale
+// reports true, passing each to release (if not nil) first: a sender that
+// keeps what its snapshots carry bounds how long an unacknowledged one
+// holds it. An acknowledgement of a forgotten sequence is ignored (Ack).
+func (s *Sent[T]) DropUnacked(stale func(*T) bool, release func(*T)) {
+	for i := range s.ring.slots {
+		o := &s.ring.slots[i]
+		if o.valid && !o.acked && stale(&o.v) {
+			if release != nil {
+				release(&o.v)
+			}
+			o.valid = false
+		}
+	}
+}
+
 // Forget empties seq's slot if it holds seq (a payload sent under seq that
 // carries nothing to build on).
 func (s *Sent[T]) Forget(seq uint16) {

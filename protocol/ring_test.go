@@ -73,3 +73,27 @@ func TestRingSlots(t *testing.T) {
 		t.Error("cleared slot still held")
 	}
 }
+
+// DropUnacked forgets the stale snapshots the receiver has not
+// acknowledged, and keeps the acknowledged baseline whatever its age.
+func TestSentDropUnacked(t *testing.T) {
+	var s Sent[int]
+	for seq := uint16(0); seq < 6; seq++ {
+		s.Record(seq, int(seq), nil)
+	}
+	s.Ack(1, nil)
+	var released []int
+	s.DropUnacked(func(v *int) bool { return *v < 4 }, func(v *int) { released = append(released, *v) })
+	if len(released) != 2 || released[0] != 2 || released[1] != 3 {
+		t.Errorf("released %v, want [2 3]", released)
+	}
+	if b, _ := s.Baseline(6); b == nil || *b != 1 {
+		t.Errorf("baseline %v after the drop, want 1", b)
+	}
+	if s.Ack(2, nil) {
+		t.Error("an acknowledgement of a dropped snapshot was taken")
+	}
+	if !s.Ack(4, nil) {
+		t.Error("a kept snapshot could not be acknowledged")
+	}
+}

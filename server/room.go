@@ -256,6 +256,7 @@ func (r *Room) Tick() {
 	r.stats.knowns.Store(int64(r.states.liveKnowns))
 	r.stats.stores.Store(int64(r.states.liveStores))
 	r.stats.storedStates.Store(int64(r.states.stored))
+	r.stats.oldestStore.Store(int64(r.states.oldest(r.frame)))
 	r.states.mu.Unlock()
 	r.stats.freeViewBytes.Store(int64(r.pool.freeBytes))
 	r.stats.tickSeconds.observe(time.Since(start).Seconds())

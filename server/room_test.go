@@ -214,9 +214,16 @@ func TestIdleHeartbeat(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := startSimRoom(t, netsim.Config{Seed: 3, Latency: 10 * time.Millisecond}, Config{}, demowire.GameConfig{Interest: demowire.TileInterest()})
 		s.addProbes(1, false)
-		s.run(3*time.Second, nil)
+		s.run(6*time.Second, nil)
 		p := s.probes[0]
+		st := s.room.Stats()
 		s.stop()
+		// A heartbeat's history entry holds the tick's states, not the
+		// baseline's: the stores of the tick the ship came to rest are
+		// not kept for as long as it rests.
+		if st.OldestStoreFrames > int64(maxUnackedAge*DefaultTickHz) {
+			t.Errorf("the oldest live state store is %d frames old", st.OldestStoreFrames)
+		}
 		if p.forms[protocol.Heartbeat] < 20 {
 			t.Fatalf("forms %v: want heartbeats once the ship is at rest", p.forms)
 		}

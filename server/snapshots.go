@@ -128,8 +128,11 @@ func (w *worker) build(c *client) {
 	sent := cur.known
 	switch {
 	case e.heartbeat:
+		// The client keeps its baseline; the history records this tick's
+		// known (the same states, by value and checksum), so a client whose
+		// view stopped changing does not pin its baseline's old stores.
 		head.Form = protocol.Heartbeat
-		sent, body = base, nil
+		body = nil
 	case e.over || maxHead+len(body) > room:
 		sent, body = w.prioritize(c, cur, base, room-maxHead)
 		if sent == nil {
@@ -187,6 +190,11 @@ func (r *Room) send(c *client, head protocol.SnapshotHead, body []byte, k *known
 	if !own {
 		r.states.hold(k)
 	}
+	// An unacknowledged snapshot older than maxUnackedAge frames gives
+	// its states back: a client that acknowledges rarely (or at 1 Hz) does
+	// not pin a tick's stores for its whole ack timeout.
+	c.hist.DropUnacked(func(e *histEntry) bool { return r.frame-e.frame > uint32(maxUnackedAge*r.cfg.TickHz) },
+		func(e *histEntry) { r.states.release(e.k) })
 	c.hist.Record(head.Seq, histEntry{k: k, frame: r.frame}, func(e *histEntry) { r.states.release(e.k) })
 	c.seq++
 	n := c.link.Overhead() + len(pkt)

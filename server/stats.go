@@ -20,6 +20,7 @@ type Stats struct {
 	stores                     atomic.Int64
 	storedStates               atomic.Int64
 	statesRestored             atomic.Uint64
+	oldestStore                atomic.Int64
 	frame                      atomic.Uint64
 	connects, disconnects      atomic.Uint64
 	actions, applied, fizzled  atomic.Uint64
@@ -74,19 +75,22 @@ type StatsSnapshot struct {
 	// StatesRestored counts baseline states stored again because they
 	// were older than maxStateAge frames.
 	StatesRestored uint64
-	Frame          uint64 // last stepped frame
-	Connects       uint64
-	Disconnects    uint64
-	Actions        uint64 // actions that reached their frame
-	Applied        uint64
-	Fizzled        uint64 // including those refused as busy
-	Busy           uint64 // fizzled at receipt: too many pending, the frame's quota spent, or not yet in the world
-	Fulls          uint64 // snapshots sent whole
-	Deltas         uint64 // snapshots sent as a delta
-	Heartbeats     uint64 // snapshots that said "nothing changed"
-	BudgetSkips    uint64 // snapshots not sent: budget spent
-	Prioritized    uint64 // snapshots cut down by the priority accumulator
-	Measures       uint64 // exact size sums over a view the accumulator made
+	// OldestStoreFrames is the age in frames of the oldest live state
+	// store: how far back the clients' histories reach.
+	OldestStoreFrames int64
+	Frame             uint64 // last stepped frame
+	Connects          uint64
+	Disconnects       uint64
+	Actions           uint64 // actions that reached their frame
+	Applied           uint64
+	Fizzled           uint64 // including those refused as busy
+	Busy              uint64 // fizzled at receipt: too many pending, the frame's quota spent, or not yet in the world
+	Fulls             uint64 // snapshots sent whole
+	Deltas            uint64 // snapshots sent as a delta
+	Heartbeats        uint64 // snapshots that said "nothing changed"
+	BudgetSkips       uint64 // snapshots not sent: budget spent
+	Prioritized       uint64 // snapshots cut down by the priority accumulator
+	Measures          uint64 // exact size sums over a view the accumulator made
 	// PrioritySkips counts snapshots skipped because a baseline's
 	// removals alone did not fit the room; PriceMisses, prioritized views
 	// whose encoding did not fit what they were priced at (a bug: the
@@ -114,7 +118,7 @@ func (r *Room) Stats() StatsSnapshot {
 		Throttled: s.throttled.Load(), Evicted: s.evicted.Load(), Full: s.full.Load(), Proofs: s.proofs.Load(),
 		ProofTimeouts: s.proofTimeouts.Load(), AckTimeouts: s.ackTimeouts.Load(),
 		Reserved: s.reserved.Load(), JoinsFizzled: s.joinsFizzled.Load(), ProofSeconds: s.proofSeconds.snapshot(),
-		LiveViews: s.views.Load(), LiveKnowns: s.knowns.Load(), LiveStores: s.stores.Load(), StoredStates: s.storedStates.Load(), StatesRestored: s.statesRestored.Load(), Frame: s.frame.Load(),
+		LiveViews: s.views.Load(), LiveKnowns: s.knowns.Load(), LiveStores: s.stores.Load(), StoredStates: s.storedStates.Load(), StatesRestored: s.statesRestored.Load(), OldestStoreFrames: s.oldestStore.Load(), Frame: s.frame.Load(),
 		Connects: s.connects.Load(), Disconnects: s.disconnects.Load(),
 		Actions: s.actions.Load(), Applied: s.applied.Load(), Fizzled: s.fizzled.Load(), Busy: s.busy.Load(),
 		Fulls: s.fulls.Load(), Deltas: s.deltas.Load(), Heartbeats: s.heartbeats.Load(),

@@ -20,6 +20,9 @@ type worker struct {
 	out []byte
 	in  interner
 	// base is the baseline scratch: the states of loaded, gathered (load).
+	// loaded (like the encodings' keys) is a pointer to a known the worker
+	// does not hold: safe because no known is released during the
+	// per-client stage, and endTick forgets it.
 	base   codec.View
 	loaded *known
 }

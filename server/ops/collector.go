@@ -43,6 +43,7 @@ type Collector struct {
 	udpKernelDrops, udpKernelErrors    *prometheus.Desc
 	unproven, freeViewBytes            *prometheus.Desc
 	storedStates, knownViews           *prometheus.Desc
+	oldestStore                        *prometheus.Desc
 	sentAway, proofSeconds             *prometheus.Desc
 	actionsReserved, joinsFizzled      *prometheus.Desc
 	evicted, transportDrops            *prometheus.Desc
@@ -93,7 +94,8 @@ func NewCollector(room Room, src CollectorSources) *Collector {
 
 		unproven:        d("unproven_sessions", "Sessions that have not yet acknowledged a snapshot: no avatar, no view of their own."),
 		freeViewBytes:   d("free_view_bytes", "Memory kept in idle snapshot views for reuse (bounded by the room's MaxFreeViewBytes)."),
-		storedStates:    d("stored_states", "Entity states the room keeps for what its clients hold, each distinct state of a tick once (72 bytes each)."),
+		storedStates:    d("stored_states", "Entity states the room keeps for what its clients hold, each distinct state a worker met in a tick once (72 bytes each)."),
+		oldestStore:     d("state_store_oldest_frames", "Age in frames of the oldest state store a client history still names: how far back what the clients hold reaches."),
 		knownViews:      d("known_views", "Snapshots the clients' histories keep, as references to stored states (4 bytes an entity; shared where clients got the same view)."),
 		sentAway:        d("sent_away_total", "Sessions the room ended, by reason (throttled: too many unproven sessions overall or from one address; timeout: acknowledged nothing in time).", "reason"),
 		proofSeconds:    d("proof_duration_seconds", "Time from a session's arrival to its first acknowledged snapshot."),
@@ -102,7 +104,7 @@ func NewCollector(room Room, src CollectorSources) *Collector {
 		transportDrops:  d("transport_drops_total", "Datagrams or messages a transport dropped outside netcode's counts, by reason (unreliable payloads from native clients, browsers' malformed acks, WebRTC datagrams the bridge fell behind on), and browsers the bridge turned away before they were sessions (webrtc_refused_full, _throttled, _bad_offer, _too_large, _open_timeout).", "reason"),
 		evicted:         d("unproven_evicted_total", "Oldest unproven sessions sent away (throttled) to make room for a new one when the unproven pool was full."),
 		frame:           d("frame", "Last frame the room stepped."),
-		liveViews:       d("live_views", "Snapshot views held by client histories and the tick's cache."),
+		liveViews:       d("live_views", "Snapshot views alive between ticks: the game's views live one tick, so this is the proof view; what client histories hold is flotilla_known_views."),
 
 		tickSeconds:   d("tick_duration_seconds", "Wall time of one room tick: actions, world step and every snapshot sent."),
 		snapshotBytes: d("snapshot_size_bytes", "UDP payload bytes of one snapshot datagram: the bytes one client receives for one snapshot."),
@@ -146,7 +148,7 @@ func NewCollector(room Room, src CollectorSources) *Collector {
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.clients, c.frame, c.liveViews, c.tickSeconds, c.snapshotBytes,
-		c.unproven, c.freeViewBytes, c.storedStates, c.knownViews, c.sentAway, c.proofSeconds, c.actionsReserved, c.joinsFizzled, c.evicted,
+		c.unproven, c.freeViewBytes, c.storedStates, c.knownViews, c.oldestStore, c.sentAway, c.proofSeconds, c.actionsReserved, c.joinsFizzled, c.evicted,
 		c.connects, c.snapshots, c.actions, c.actionsBusy, c.budgetSkips, c.prioritized, c.deferred,
 		c.eventsDropped, c.prioritySkips, c.priceMisses, c.encodes, c.encodesShared,
 		c.desyncs, c.desyncsPermanent, c.badMessages, c.framesSkipped,
@@ -186,6 +188,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.freeViewBytes, float64(s.FreeViewBytes))
 	gauge(c.storedStates, float64(s.StoredStates))
 	gauge(c.knownViews, float64(s.LiveKnowns))
+	gauge(c.oldestStore, float64(s.OldestStoreFrames))
 	for r := server.Reason(1); int(r) < len(s.SentAway); r++ {
 		counter(c.sentAway, s.SentAway[r], r.String())
 	}
