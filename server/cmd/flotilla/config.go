@@ -16,6 +16,8 @@ type setup struct {
 	server.Config
 	Net  netcode.Config
 	Game demowire.GameConfig
+	// PeerKey is the mesh's key (with Config.Mesh).
+	PeerKey []byte
 }
 
 // roomFlags are the flags that make the room's Config.
@@ -23,6 +25,7 @@ var roomFlags = []string{
 	"tick-hz", "snapshot-hz", "max-snapshot-hz", "bytes-per-sec", "max-bytes-per-sec",
 	"input-delay", "max-clients", "max-pending-actions", "seed", "interest", "keepalive", "timeout",
 	"max-unproven", "max-unproven-per-addr", "max-clients-per-addr", "proof-timeout", "ack-timeout", "workers", "max-view-entities",
+	"mesh-self", "mesh-members", "mesh-key",
 }
 
 // maxTimeout is the longest session timeout netcode accepts.
@@ -114,6 +117,15 @@ func (o *options) buildConfig(skip string) setup {
 	if given("timeout") {
 		c.Net.Timeout = o.timeout
 	}
+	if given("mesh-self") && o.meshSelf != 0 || given("mesh-members") || given("mesh-key") {
+		c.Mesh = &server.MeshConfig{Self: uint16(min(o.meshSelf, 1<<16-1)), Members: o.meshMembers}
+		if given("mesh-key") {
+			c.PeerKey = o.meshKey
+		}
+		if o.meshSelf > 1<<16-1 {
+			c.Mesh.Self = 0 // refused by checkConfig
+		}
+	}
 	c.Config = c.Config.WithDefaults()
 	c.Game.Fleet.TickHz = c.TickHz
 	return c
@@ -125,6 +137,9 @@ func (o *options) buildConfig(skip string) setup {
 func checkConfig(c setup) error {
 	if err := c.Validate(); err != nil {
 		return err
+	}
+	if c.Mesh != nil && c.PeerKey == nil {
+		return fmt.Errorf("a mesh needs its key (-mesh-key)")
 	}
 	switch {
 	case c.Net.Timeout > maxTimeout:

@@ -97,6 +97,9 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 		return exitUsage
 	}
 	cfg, err := o.roomConfig()
+	if err == nil && cfg.Mesh != nil {
+		err = checkMeshListen(o.listen, cfg.Mesh)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "flotilla: %v\nRun 'flotilla -help' for usage.\n", err)
 		return exitUsage
@@ -125,7 +128,11 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 	demux := bridge.NewDemux(conn, 0)
 	defer demux.Close()
 	d := cfg.Config.WithDefaults()
-	udp, err := server.NewUDP(demux, server.UDPConfig{Net: cfg.Net, MaxSessions: d.MaxClients + d.MaxUnproven}, time.Now())
+	sessions := d.MaxClients + d.MaxUnproven
+	if d.Mesh != nil {
+		sessions += len(d.Mesh.Members)
+	}
+	udp, err := server.NewUDP(demux, server.UDPConfig{Net: cfg.Net, MaxSessions: sessions, PeerKey: cfg.PeerKey}, time.Now())
 	if err != nil {
 		log.Error("cannot start the transport", "err", err)
 		return exitFail
@@ -204,8 +211,28 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 		ctx, cancel = context.WithTimeoutCause(ctx, o.duration, errDuration)
 		defer cancel()
 	}
-	roomCtx, stopRoom := context.WithCancelCause(ctx)
+	// The room stops when ctx ends (a signal, -duration) or a companion
+	// fails; a mesh member first leaves its mesh, so that its peers go on
+	// without waiting for it.
+	roomCtx, stopRoom := context.WithCancelCause(context.Background())
 	defer stopRoom(nil)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-roomCtx.Done():
+			return
+		}
+		if cfg.Mesh != nil {
+			log.Info("leaving the mesh before stopping")
+			select {
+			case <-room.LeaveMesh():
+			case <-time.After(shutdownTimeout):
+				log.Warn("the mesh leave did not complete; stopping anyway")
+			case <-roomCtx.Done():
+			}
+		}
+		stopRoom(context.Cause(ctx))
+	}()
 
 	start := time.Now()
 	running.Store(true)
@@ -271,6 +298,21 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 		"udp_rx_datagrams", sock.RxDatagrams, "udp_rx_bytes", sock.RxBytes, "udp_rx_dropped", sock.RxDropped,
 		"udp_tx_datagrams", sock.TxDatagrams, "udp_tx_bytes", sock.TxBytes, "udp_tx_dropped", sock.TxDropped)
 	return code
+}
+
+// checkMeshListen checks that -listen is this member's address in the
+// membership: its peers dial it there.
+func checkMeshListen(listen netip.AddrPort, m *server.MeshConfig) error {
+	for _, p := range m.Members {
+		if p.ID != m.Self {
+			continue
+		}
+		if listen.Port() != p.Addr.Port() || !listen.Addr().IsUnspecified() && listen.Addr() != p.Addr.Addr() {
+			return fmt.Errorf("-listen %v is not member %d's address %v in -mesh-members", listen, m.Self, p.Addr)
+		}
+		return nil
+	}
+	return nil // the room's validation names a self outside the membership
 }
 
 // kernelDrops reads, for the ops endpoint, the kernel's receive drops at

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,9 +14,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flotilla/flotilla/netcode"
 	"github.com/flotilla/flotilla/netcode/udpio"
 	"github.com/flotilla/flotilla/protocol/demowire"
 	"github.com/flotilla/flotilla/server"
+	"github.com/flotilla/flotilla/server/mesh"
 )
 
 // envPrefix starts the environment variable of every flag.
@@ -45,6 +48,9 @@ type options struct {
 	seed                              uint64
 	keepalive, timeout                time.Duration
 	interest                          demowire.Interest
+	meshSelf                          int
+	meshMembers                       membersValue
+	meshKey                           keyValue
 
 	set  map[string]bool // flags given on the command line or in the environment
 	docs []flagDoc       // the flags in the order --help lists them
@@ -121,6 +127,9 @@ func newFlagSet(o *options) *flag.FlagSet {
 	def("interest", "RADII", "what a client sees around its tile: the radii in tiles of the 4 detail\ntiers full,medium,low,blip (-1 turns a tier off), or \"tile\": its tile and\nthe 6 around it at full detail", (*interestValue)(&o.interest))
 	def("keepalive", "D", "send a client a keepalive after this long without sending it anything;\nbelow -timeout", &durationValue{&o.keepalive, true})
 	def("timeout", "D", "end a session after this long without hearing from the client; at most 1h", &durationValue{&o.timeout, true})
+	def("mesh-self", "N", "this server's id in a mesh of servers that step one world (1 and up; 0: no\nmesh); needs -mesh-members and -mesh-key", &intValue{&o.meshSelf, 0})
+	def("mesh-members", "LIST", "the mesh's members, the same list on every one: id=ip:port,... where ip:port\nis the member's -listen address, e.g. 1=127.0.0.1:7001,2=127.0.0.1:7002", &o.meshMembers)
+	def("mesh-key", "HEX", "the key the members share, 64 hex digits (32 bytes); peers prove it when\nthey connect (a client cannot)", &o.meshKey)
 	return fs
 }
 
@@ -339,6 +348,39 @@ func (v *hostPortValue) Set(s string) error {
 }
 
 // ipListValue is a comma-separated list of IP addresses, or empty.
+// membersValue is a mesh membership (mesh.ParseMembers).
+type membersValue []mesh.Member
+
+func (v *membersValue) String() string { return mesh.FormatMembers(*v) }
+
+func (v *membersValue) Set(s string) error {
+	ms, err := mesh.ParseMembers(s)
+	if err != nil {
+		return err
+	}
+	*v = ms
+	return nil
+}
+
+// keyValue is a 32-byte key in hex.
+type keyValue []byte
+
+func (v *keyValue) String() string {
+	if len(*v) == 0 {
+		return ""
+	}
+	return "(set)" // never echo a key
+}
+
+func (v *keyValue) Set(s string) error {
+	b, err := hex.DecodeString(strings.TrimSpace(s))
+	if err != nil || len(b) != netcode.PeerKeySize {
+		return fmt.Errorf("want %d hex digits", 2*netcode.PeerKeySize)
+	}
+	*v = b
+	return nil
+}
+
 type ipListValue string
 
 func (v *ipListValue) String() string { return string(*v) }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"strconv"
@@ -33,6 +34,7 @@ var validValues = map[string]string{
 	"interest": "2,-1,4,6", "keepalive": "100ms", "timeout": "9s",
 	"http": "127.0.0.1:9001", "public-ip": "192.0.2.1,2001:db8::1",
 	"max-unproven": "64", "max-unproven-per-addr": "4", "max-clients-per-addr": "9", "proof-timeout": "5s", "ack-timeout": "20s", "workers": "3", "max-view-entities": "300",
+	"mesh-self": "2", "mesh-members": "1=127.0.0.1:7001,2=127.0.0.1:7002", "mesh-key": strings.Repeat("ab", 32),
 }
 
 func TestEveryFlagReadsItsEnvVar(t *testing.T) {
@@ -62,6 +64,12 @@ func TestEveryFlagReadsItsEnvVar(t *testing.T) {
 func newFlagSetValue(t *testing.T, o *options, name string) string {
 	t.Helper()
 	switch name {
+	case "mesh-self":
+		return fmt.Sprint(o.meshSelf)
+	case "mesh-members":
+		return o.meshMembers.String()
+	case "mesh-key":
+		return hex.EncodeToString(o.meshKey)
 	case "listen":
 		return o.listen.String()
 	case "admin":
