@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +23,7 @@ type Collector struct {
 	socket      func() batch.Stats
 	kernelDrops func() (uint64, error)
 	transport   func() map[string]uint64
+	mesh        func() server.MeshStats
 	log         *slog.Logger
 	kernelErrs  atomic.Uint64 // failed reads of kernelDrops
 
@@ -47,6 +49,11 @@ type Collector struct {
 	sentAway, proofSeconds             *prometheus.Desc
 	actionsReserved, joinsFizzled      *prometheus.Desc
 	evicted, transportDrops            *prometheus.Desc
+	// The mesh's, by peer member.
+	meshPeerUp, meshBatches, meshBytes *prometheus.Desc
+	meshWaited, meshWaitSeconds        *prometheus.Desc
+	meshHashChecks, meshMismatches     *prometheus.Desc
+	meshStalled, meshMembers           *prometheus.Desc
 }
 
 // CollectorSources are a Collector's optional inputs beside its room. Each
@@ -68,6 +75,9 @@ type CollectorSources struct {
 	// TransportDrops, when set, reads the transports' own drops by reason
 	// (a fixed set of names: bounded cardinality).
 	TransportDrops func() map[string]uint64
+	// Mesh, when set, reads the room's mesh figures (labels: the peers'
+	// member ids, at most mesh.MaxMembers).
+	Mesh func() server.MeshStats
 	// Log receives KernelDrops' errors; nil discards them.
 	Log *slog.Logger
 }
@@ -88,6 +98,7 @@ func NewCollector(room Room, src CollectorSources) *Collector {
 		socket:      src.Socket,
 		kernelDrops: src.KernelDrops,
 		transport:   src.TransportDrops,
+		mesh:        src.Mesh,
 		log:         log,
 
 		clients: d("clients", "Clients in the room's world: sessions that acknowledged a snapshot."),
@@ -139,6 +150,16 @@ func NewCollector(room Room, src CollectorSources) *Collector {
 		socketDrops:     d("socket_dropped_packets_total", "Datagrams the UDP backend dropped (in: its receive ring was full; out: the socket refused them).", "direction"),
 		socketTruncated: d("socket_truncated_packets_total", "Received datagrams longer than the receive buffer, cut short by the socket."),
 
+		meshPeerUp:      d("mesh_peer_up", "1 while a session with the mesh peer is up and said Hello, else 0.", "member"),
+		meshBatches:     d("mesh_batches_total", "Frames whose batch came in whole from the mesh peer.", "member"),
+		meshBytes:       d("mesh_batch_bytes_total", "Bytes of mesh messages (batches, Hello) to or from the peer, as reliable messages (before KCP and netcode headers).", "member", "direction"),
+		meshWaited:      d("mesh_frames_waited_total", "Frames that waited for the peer's batch.", "member"),
+		meshWaitSeconds: d("mesh_wait_seconds_total", "Time frames waited for the peer's batch (a wait counts for every peer it waited for).", "member"),
+		meshHashChecks:  d("mesh_hash_checks_total", "Frames whose world hash was compared with the peer's.", "member"),
+		meshMismatches:  d("mesh_hash_mismatches_total", "Frames whose world hash differed from the peer's: an alarm, each logged as an error.", "member"),
+		meshStalled:     d("mesh_stalled_ticks_total", "Ticks that could not run a frame because a peer's batch was missing."),
+		meshMembers:     d("mesh_members", "Members of the mesh, this one included, as configured."),
+
 		udpKernelDrops:  d("udp_kernel_drops_total", "Datagrams the kernel dropped at the socket's receive queue before the server read them."),
 		udpKernelErrors: d("udp_kernel_drops_read_errors_total", "Scrapes that could not read the kernel's drops and left flotilla_udp_kernel_drops_total out."),
 	}
@@ -171,6 +192,11 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	if c.transport != nil {
 		ch <- c.transportDrops
 	}
+	if c.mesh != nil {
+		for _, d := range []*prometheus.Desc{c.meshPeerUp, c.meshBatches, c.meshBytes, c.meshWaited, c.meshWaitSeconds, c.meshHashChecks, c.meshMismatches, c.meshStalled, c.meshMembers} {
+			ch <- d
+		}
+	}
 }
 
 // Collect reads the room's counters and sends them.
@@ -196,6 +222,26 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.actionsReserved, s.Reserved)
 	counter(c.joinsFizzled, s.JoinsFizzled)
 	counter(c.evicted, s.Evicted)
+	if c.mesh != nil {
+		m := c.mesh()
+		gauge(c.meshMembers, float64(len(m.Peers)+1))
+		counter(c.meshStalled, m.StalledTicks)
+		for _, p := range m.Peers {
+			id := strconv.Itoa(int(p.Member))
+			up := 0.0
+			if p.Up {
+				up = 1
+			}
+			gauge(c.meshPeerUp, up, id)
+			counter(c.meshBatches, p.Batches, id)
+			counter(c.meshBytes, p.SentBytes, id, "sent")
+			counter(c.meshBytes, p.GotBytes, id, "received")
+			counter(c.meshWaited, p.FramesWaited, id)
+			ch <- prometheus.MustNewConstMetric(c.meshWaitSeconds, prometheus.CounterValue, p.Waited.Seconds(), id)
+			counter(c.meshHashChecks, p.HashChecks, id)
+			counter(c.meshMismatches, p.Mismatches, id)
+		}
+	}
 	gauge(c.frame, float64(s.Frame))
 	gauge(c.liveViews, float64(s.LiveViews))
 	ch <- constHistogram(c.tickSeconds, s.TickSeconds)

@@ -7,12 +7,14 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/flotilla/flotilla/netcode"
 	"github.com/flotilla/flotilla/netcode/batch"
 	"github.com/flotilla/flotilla/server"
+	"github.com/flotilla/flotilla/server/mesh"
 )
 
 // distinctStats fills every counter with a value of its own, so that a
@@ -243,5 +245,39 @@ func TestTransportDrops(t *testing.T) {
 	}
 	if got := value(t, mfs, "flotilla_transport_drops_total", "reason=udp_unreliable_payload"); got != 3 {
 		t.Errorf("udp_unreliable_payload %v, want 3", got)
+	}
+}
+
+// A mesh member exports its peers' figures, labelled by member id, and a
+// room without a mesh exports none.
+func TestCollectorExportsTheMesh(t *testing.T) {
+	ms := server.MeshStats{Self: 1, Formed: true, StalledTicks: 7, Peers: []server.MeshPeer{
+		{PeerStats: mesh.PeerStats{Member: 2, Batches: 100, FramesWaited: 3, Waited: 1500 * time.Millisecond, HashChecks: 98, Mismatches: 1}, Up: true, SentBytes: 2000, GotBytes: 2100},
+		{PeerStats: mesh.PeerStats{Member: 3, Batches: 90}, SentBytes: 10},
+	}}
+	mfs := gather(t, NewCollector(&fakeRoom{}, CollectorSources{Mesh: func() server.MeshStats { return ms }}))
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"flotilla_mesh_members", nil, 3},
+		{"flotilla_mesh_stalled_ticks_total", nil, 7},
+		{"flotilla_mesh_peer_up", []string{"member=2"}, 1},
+		{"flotilla_mesh_peer_up", []string{"member=3"}, 0},
+		{"flotilla_mesh_batches_total", []string{"member=3"}, 90},
+		{"flotilla_mesh_batch_bytes_total", []string{"direction=received", "member=2"}, 2100},
+		{"flotilla_mesh_batch_bytes_total", []string{"direction=sent", "member=3"}, 10},
+		{"flotilla_mesh_frames_waited_total", []string{"member=2"}, 3},
+		{"flotilla_mesh_wait_seconds_total", []string{"member=2"}, 1.5},
+		{"flotilla_mesh_hash_checks_total", []string{"member=2"}, 98},
+		{"flotilla_mesh_hash_mismatches_total", []string{"member=2"}, 1},
+	} {
+		if got := value(t, mfs, c.name, c.labels...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
+	}
+	if _, ok := gather(t, NewCollector(&fakeRoom{}, CollectorSources{}))["flotilla_mesh_members"]; ok {
+		t.Error("mesh metrics exported without a mesh")
 	}
 }

@@ -49,6 +49,9 @@ type Config struct {
 	// netcode's own counts, by reason (a short, fixed set of names):
 	// exported as flotilla_transport_drops_total{reason}.
 	TransportDrops func() map[string]uint64
+	// Mesh, when set, reads the room's mesh figures (server.Room.MeshStats):
+	// exported as flotilla_mesh_*, by peer member.
+	Mesh func() server.MeshStats
 	// Schema, when set, is the game's wire schema as JSON
 	// (codec.Schema.DescJSON), served at GET /schema: what a client needs
 	// to decode the room's snapshots, with the hash its Welcome carries.
@@ -103,7 +106,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 
 	reg := prometheus.NewRegistry()
-	collector := NewCollector(cfg.Room, CollectorSources{Net: cfg.Net, Socket: cfg.Socket, KernelDrops: cfg.KernelDrops, TransportDrops: cfg.TransportDrops, Log: log})
+	collector := NewCollector(cfg.Room, CollectorSources{Net: cfg.Net, Socket: cfg.Socket, KernelDrops: cfg.KernelDrops, TransportDrops: cfg.TransportDrops, Mesh: cfg.Mesh, Log: log})
 	if err := reg.Register(collector); err != nil {
 		return nil, fmt.Errorf("ops: register room collector: %w", err)
 	}

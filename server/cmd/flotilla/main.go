@@ -188,6 +188,7 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 			Room: room, Net: udp.Stats, Schema: game.Schema().DescJSON(), Socket: conn.Stats, KernelDrops: kernelDrops(conn.LocalAddr(), log),
 			TransportDrops: transportDrops(udp, demux, rtc, br),
 			Running:        running.Load, Log: log,
+			Mesh:   meshSource(room, cfg.Mesh != nil),
 			Budget: ops.BudgetLimits{MaxSnapshotHz: cfg.MaxSnapshotHz, MinBytesPerSec: minBytesPerSec, MaxBytesPerSec: cfg.MaxBytesPerSec},
 		})
 		if err != nil {
@@ -298,6 +299,15 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 		"udp_rx_datagrams", sock.RxDatagrams, "udp_rx_bytes", sock.RxBytes, "udp_rx_dropped", sock.RxDropped,
 		"udp_tx_datagrams", sock.TxDatagrams, "udp_tx_bytes", sock.TxBytes, "udp_tx_dropped", sock.TxDropped)
 	return code
+}
+
+// meshSource reads the room's mesh figures for the ops endpoint (nil
+// without a mesh: no flotilla_mesh_* metrics).
+func meshSource(room *server.Room, on bool) func() server.MeshStats {
+	if !on {
+		return nil
+	}
+	return room.MeshStats
 }
 
 // checkMeshListen checks that -listen is this member's address in the
