@@ -43,6 +43,10 @@ const (
 	// F is its last, and no member waits for it from F+1 on. (Member and
 	// Client are 0.)
 	CmdLeave uint8 = 1
+	// CmdLoad: the sender serves Client clients (Member is the sender's
+	// id): its peers point connecting clients to the least loaded member
+	// (Redirect). Sent about once a second.
+	CmdLoad uint8 = 2
 )
 
 // Command is one in-band change to the mesh. Kinds a member does not know
@@ -214,7 +218,7 @@ func ParseBatch(msg []byte, b *Batch) error {
 	nc := int(r.uvar(MaxBatchCommands))
 	for i := 0; i < nc && r.err == nil; i++ {
 		c := Command{Kind: r.byte(), Member: r.fixed16(), Client: r.fixed32()}
-		if r.err == nil && c.Kind != CmdLeave {
+		if r.err == nil && c.Kind != CmdLeave && c.Kind != CmdLoad {
 			r.fail("command kind %d", c.Kind)
 		}
 		b.Commands = append(b.Commands, c)

@@ -3,6 +3,7 @@ package protocol
 import (
 	"encoding/hex"
 	"errors"
+	"net/netip"
 	"reflect"
 	"testing"
 )
@@ -126,6 +127,13 @@ func FuzzMeshMessages(f *testing.F) {
 				t.Fatalf("hello does not round-trip: %+v", h)
 			}
 		}
+		var d Redirect
+		if ParseRedirect(msg, &d) == nil {
+			var d2 Redirect
+			if err := ParseRedirect(AppendRedirect(nil, &d), &d2); err != nil || d2 != d {
+				t.Fatalf("redirect does not round-trip: %+v", d)
+			}
+		}
 		var b Batch
 		if ParseBatch(msg, &b) == nil {
 			var b2 Batch
@@ -139,4 +147,27 @@ func FuzzMeshMessages(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestRedirect(t *testing.T) {
+	for _, a := range []string{"127.0.0.1:7001", "[::1]:7002", "[2001:db8::1234:5678:9abc:def0]:65535"} {
+		d := Redirect{Addr: netip.MustParseAddrPort(a)}
+		msg := AppendRedirect(nil, &d)
+		if len(msg) > MaxMessage {
+			t.Errorf("%s: %d bytes", a, len(msg))
+		}
+		var got Redirect
+		if err := ParseRedirect(msg, &got); err != nil || got != d {
+			t.Errorf("%s: %v, %v", a, got, err)
+		}
+	}
+	if got := hex.EncodeToString(AppendRedirect(nil, &Redirect{Addr: netip.MustParseAddrPort("127.0.0.1:7001")})); got != "430e3132372e302e302e313a37303031" {
+		t.Errorf("golden: %s", got)
+	}
+	for _, bad := range [][]byte{{67}, {67, 3, '1', ':', '2'}, {67, 14, '1', '2', '7', '.', '0', '.', '0', '.', '1', ':', '7', '0', '0', '1', 0}, append([]byte{67, 48}, make([]byte, 48)...), {67, 9, '1', '.', '2', '.', '3', '.', '4', ':', '0'}} {
+		var d Redirect
+		if err := ParseRedirect(bad, &d); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
 }

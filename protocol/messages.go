@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 )
 
 // ErrMalformed is wrapped by every decoding error.
@@ -14,13 +15,14 @@ type MsgType uint8
 
 // Reliable message types. Client to server below 64, server to client from 64.
 const (
-	MsgAction  MsgType = 1  // client: one action for the world
-	MsgDesync  MsgType = 2  // client: a snapshot did not rebuild the view the server described
-	MsgRate    MsgType = 3  // client: asks for a snapshot rate and a bandwidth budget
-	MsgDetail  MsgType = 4  // client: asks for fewer levels of detail in its view
-	MsgWelcome MsgType = 64 // server: who you are and how the room runs
-	MsgResult  MsgType = 65 // server: what became of one action
-	MsgBye     MsgType = 66 // server: the session ends, and why (transports without disconnect reasons of their own)
+	MsgAction   MsgType = 1  // client: one action for the world
+	MsgDesync   MsgType = 2  // client: a snapshot did not rebuild the view the server described
+	MsgRate     MsgType = 3  // client: asks for a snapshot rate and a bandwidth budget
+	MsgDetail   MsgType = 4  // client: asks for fewer levels of detail in its view
+	MsgWelcome  MsgType = 64 // server: who you are and how the room runs
+	MsgResult   MsgType = 65 // server: what became of one action
+	MsgBye      MsgType = 66 // server: the session ends, and why (transports without disconnect reasons of their own)
+	MsgRedirect MsgType = 67 // server: connect to this other server of the mesh instead
 )
 
 // Limits of the fields, so that every message has a bounded size.
@@ -282,6 +284,44 @@ func ParseBye(msg []byte, y *Bye) error {
 	r.expect(MsgBye)
 	y.Reason = r.byte()
 	return r.done("bye")
+}
+
+// MaxRedirectAddr bounds the address text of a Redirect.
+const MaxRedirectAddr = 47
+
+// Redirect tells a client, instead of a Welcome, to connect to another
+// member of the server's mesh (a less loaded one): Addr is its UDP
+// address.
+type Redirect struct {
+	Addr netip.AddrPort
+}
+
+// AppendRedirect appends the encoding of d to b:
+//
+//	[type 67] [address length u8, ≤ 47] [address, text: ip:port or [ip6]:port]
+func AppendRedirect(b []byte, d *Redirect) []byte {
+	s := d.Addr.String()
+	b = append(b, byte(MsgRedirect), byte(len(s)))
+	return append(b, s...)
+}
+
+// ParseRedirect decodes a Redirect message.
+func ParseRedirect(msg []byte, d *Redirect) error {
+	r := reader{b: msg}
+	r.expect(MsgRedirect)
+	n := int(r.byte())
+	if r.err == nil && n > MaxRedirectAddr {
+		r.fail("address of %d bytes", n)
+	}
+	text := r.bytes(n)
+	if r.err == nil {
+		a, err := netip.ParseAddrPort(string(text))
+		if err != nil || a.Port() == 0 {
+			r.fail("address %q", text)
+		}
+		d.Addr = a
+	}
+	return r.done("redirect")
 }
 
 // AppendAcks appends the acknowledgement a client sends on an unreliable

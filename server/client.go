@@ -24,9 +24,13 @@ type client struct {
 	// proofSent: a proof snapshot went out (the first goes at the first
 	// tick after arrival, the others at ProofHz).
 	proofSent bool
-	joined    bool   // its join was queued: a leave must follow it
-	avatar    uint32 // the entity it controls, 0 until its join applied
-	focus     uint64 // where its view is centred (Game.Focus)
+	joined    bool // its join was queued: a leave must follow it
+	// redirected: it was pointed to another member (protocol.Redirect)
+	// instead of welcomed; it is sent nothing more and goes at its proof
+	// timeout if it does not leave first.
+	redirected bool
+	avatar     uint32 // the entity it controls, 0 until its join applied
+	focus      uint64 // where its view is centred (Game.Focus)
 
 	hz, bps int    // snapshot rate and byte budget in force
 	phase   uint32 // frames its snapshot frames are shifted by (snapDue)

@@ -158,6 +158,7 @@ func (c Config) WithDefaults() Config {
 		m := *c.Mesh // the caller's stays as it was
 		m.Members = slices.Clone(m.Members)
 		def(&m.MaxChunk, DefaultMaxChunk)
+		def(&m.RedirectMargin, DefaultRedirectMargin)
 		c.Mesh = &m
 	}
 	return c

@@ -62,7 +62,15 @@ type MeshConfig struct {
 	// MaxChunk bounds a batch chunk in bytes (default 4096): a crowded
 	// frame's batch goes in several.
 	MaxChunk int
+	// RedirectMargin: a client that connects while this member serves at
+	// least this many more clients than its least loaded peer is pointed
+	// there (protocol.Redirect) instead of welcomed. Default 8; negative:
+	// never. Loads travel in the batches once a second (CmdLoad).
+	RedirectMargin int
 }
+
+// DefaultRedirectMargin is MeshConfig.RedirectMargin's default.
+const DefaultRedirectMargin = 8
 
 // DefaultMaxChunk is MeshConfig.MaxChunk's default.
 const DefaultMaxChunk = 4096
@@ -104,26 +112,33 @@ type meshState struct {
 	ends  []int
 	mism  []mesh.Mismatch
 	block []uint16
+	cmds  []protocol.Command
 	// A graceful leave (LeaveMesh): asked from any goroutine; leaveAt is
 	// the frame whose batch says so (0: not yet sealed), done closed once
 	// the room ran it.
 	leaveAsked atomic.Bool
 	leaveAt    uint32
 	leaveDone  chan struct{}
+	// redirecting counts the sessions pointed to a peer that have not
+	// left yet (they are unproven here, and not this member's load).
+	redirecting int
 	// Counted.
-	mismatches, stalledTicks uint64
-	stats                    []mesh.PeerStats
-	pubMu                    sync.Mutex
-	pub                      MeshStats // published by publishMesh
+	mismatches, stalledTicks, redirects uint64
+	stats                               []mesh.PeerStats
+	pubMu                               sync.Mutex
+	pub                                 MeshStats // published by publishMesh
 }
 
 // peer is one other member.
 type peer struct {
-	member              mesh.Member
-	link                PeerLink // nil while no session is up
-	hello               bool     // its Hello came on this session
-	left                bool     // it left the mesh (CmdLeave): not dialed again
-	next                uint32   // the first frame it has not run, as its Hello said
+	member mesh.Member
+	link   PeerLink // nil while no session is up
+	hello  bool     // its Hello came on this session
+	left   bool     // it left the mesh (CmdLeave): not dialed again
+	// load is the clients it said it serves (CmdLoad), plus those pointed
+	// to it since; -1 until it says.
+	load                int
+	next                uint32 // the first frame it has not run, as its Hello said
 	sentBytes, gotBytes uint64
 }
 
@@ -138,7 +153,7 @@ func newMesh(cfg MeshConfig, span int) (*meshState, error) {
 		peers: map[uint16]*peer{}, byLink: map[PeerLink]*peer{}, sent: make([][][]byte, span), leaveDone: make(chan struct{})}
 	for _, p := range cfg.Members {
 		if p.ID != cfg.Self {
-			m.peers[p.ID] = &peer{member: p}
+			m.peers[p.ID] = &peer{member: p, load: -1}
 		}
 	}
 	return m, nil
@@ -303,6 +318,9 @@ func (r *Room) peerBatch(p *peer, msg []byte) error {
 			p.left = true
 			r.log.Info("mesh: member leaves", "member", p.member.ID, "after frame", b.Frame)
 		}
+		if c.Kind == protocol.CmdLoad {
+			p.load = int(c.Client)
+		}
 	}
 	return nil
 }
@@ -394,8 +412,15 @@ func (r *Room) seal(through uint32) {
 		hash := r.game.Hash()
 		for i, end := range ends {
 			b := protocol.Batch{Frame: f, Chunk: uint8(i), Chunks: uint8(len(ends)), HashFrame: r.frame, Hash: hash, Actions: out[start:end]}
-			if f == m.leaveAt && i == len(ends)-1 {
-				b.Commands = []protocol.Command{{Kind: protocol.CmdLeave}}
+			if i == len(ends)-1 {
+				b.Commands = m.cmds[:0]
+				if f%uint32(r.cfg.TickHz) == 0 || f == 1 {
+					b.Commands = append(b.Commands, protocol.Command{Kind: protocol.CmdLoad, Member: m.cfg.Self, Client: uint32(r.proven)})
+				}
+				if f == m.leaveAt {
+					b.Commands = append(b.Commands, protocol.Command{Kind: protocol.CmdLeave})
+				}
+				m.cmds = b.Commands
 			}
 			start = end
 			chunks = append(chunks, protocol.AppendBatch(nil, &b))
@@ -477,6 +502,29 @@ func (r *Room) meshRan(now time.Time) {
 	}
 }
 
+// redirectTarget is the member a client connecting now is pointed to, if
+// any: the least loaded peer that is up and said its load, when this member
+// serves at least RedirectMargin more clients. The target's load counts the
+// client at once, so a crowd arriving together spreads over the peers.
+func (r *Room) redirectTarget() (netip.AddrPort, bool) {
+	m := r.mesh
+	if m == nil || !m.formed || m.cfg.RedirectMargin < 0 || m.leaveAt != 0 {
+		return netip.AddrPort{}, false
+	}
+	var best *peer
+	for _, id := range m.lock.Peers() {
+		p := m.peers[id]
+		if p.hello && !p.left && p.load >= 0 && (best == nil || p.load < best.load) {
+			best = p
+		}
+	}
+	if best == nil || r.proven+r.unproven-m.redirecting < best.load+m.cfg.RedirectMargin {
+		return netip.AddrPort{}, false
+	}
+	best.load++
+	return best.member.Addr, true
+}
+
 // stampFrame is the frame the room's own actions (its clients', its joins
 // and leaves) are stamped for now: InputDelay frames after the next one,
 // and on a mesh never a frame whose batch went out.
@@ -503,6 +551,7 @@ type MeshStats struct {
 	Sealed       uint32 // the last frame whose batch went out
 	Mismatches   uint64
 	StalledTicks uint64
+	Redirects    uint64 // connecting clients pointed to a peer
 	Peers        []MeshPeer
 }
 
@@ -513,7 +562,7 @@ func (r *Room) publishMesh() {
 	m.pubMu.Lock()
 	defer m.pubMu.Unlock()
 	s := &m.pub
-	s.Self, s.Formed, s.Sealed, s.Mismatches, s.StalledTicks = m.cfg.Self, m.formed, m.sealed, m.mismatches, m.stalledTicks
+	s.Self, s.Formed, s.Sealed, s.Mismatches, s.StalledTicks, s.Redirects = m.cfg.Self, m.formed, m.sealed, m.mismatches, m.stalledTicks, m.redirects
 	m.stats = m.lock.Stats(m.stats[:0])
 	s.Peers = s.Peers[:0]
 	for _, ps := range m.stats {

@@ -316,6 +316,9 @@ func (r *Room) snapshots() {
 	dues := r.due[:0]
 	for _, c := range r.order {
 		if !c.proven {
+			if c.redirected {
+				continue // it goes elsewhere
+			}
 			// The first proof waits for a poll after the arrival's (the
 			// Welcome, queued then, leaves first); the others keep ProofHz.
 			if c.proofSent && proofDue || !c.proofSent && r.now.After(c.arrived) {

@@ -61,6 +61,21 @@ func (e *events) Arrive(l Link) ClientID {
 	r.proving = append(r.proving, proofEntry{id: id, arrived: r.now})
 	r.stats.unproven.Store(int64(r.unproven))
 	r.stats.connects.Add(1)
+	// Native clients only: the browser page does not follow a Redirect
+	// yet (it names a UDP address, not a peer's signaling URL).
+	if _, native := l.(*udpLink); native {
+		if to, ok := r.redirectTarget(); ok {
+			c.redirected = true
+			r.mesh.redirecting++
+			r.mesh.redirects++
+			if err := c.link.SendReliable(protocol.AppendRedirect(r.msg[:0], &protocol.Redirect{Addr: to})); err != nil {
+				r.forget(c)
+				return 0
+			}
+			r.log.Debug("client pointed to a peer", "client", id, "addr", addr, "to", to)
+			return id
+		}
+	}
 	w := r.welcome
 	w.Client, w.Frame = uint32(id), r.frame
 	w.SnapshotHz, w.BytesPerSec = uint32(c.hz), uint32(c.bps)
@@ -291,6 +306,9 @@ func (r *Room) forget(c *client) {
 	r.order[len(r.order)-1] = nil
 	r.order = r.order[:len(r.order)-1]
 	c.drop(&r.states)
+	if c.redirected {
+		r.mesh.redirecting--
+	}
 	key := batch.AddrKey(c.addr.Addr())
 	n := r.perAddr[key]
 	switch {

@@ -126,7 +126,15 @@ type Client struct {
 	joined  bool
 	err     error
 	closing bool // err is fatal: close the session at the end of Poll
-	pending int  // Pending as of the last Poll while the session was live
+	// A native client keeps its socket and netcode settings to follow a
+	// Redirect: redirect is where to go (invalid: nowhere), hops how many
+	// it followed.
+	conn     batch.Conn
+	ncfg     netcode.ClientConfig
+	redirect netip.AddrPort
+	hops     int
+	leaving  bool // closing the session a Redirect ends
+	pending  int  // Pending as of the last Poll while the session was live
 
 	hist    history
 	desync  episode
@@ -147,17 +155,54 @@ func New(conn batch.Conn, cfg Config, now time.Time) (*Client, error) {
 		return nil, err
 	}
 	c.overhead = DatagramOverhead
-	nc := c.cfg.Net
-	nc.Server, nc.Handler = cfg.Server, (*handler)(c)
-	n, err := netcode.NewClient(conn, nc, now)
+	c.conn = conn
+	c.ncfg = c.cfg.Net
+	c.ncfg.Handler = (*handler)(c)
+	if err := c.dial(cfg.Server, now); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// MaxRedirects bounds how many Redirects a client follows in a row.
+const MaxRedirects = 3
+
+// dial starts a netcode session with server over the client's socket.
+func (c *Client) dial(server netip.AddrPort, now time.Time) error {
+	nc := c.ncfg
+	nc.Server = server
+	n, err := netcode.NewClient(c.conn, nc, now)
 	if err != nil {
-		return nil, fmt.Errorf("client: %w", err)
+		return fmt.Errorf("client: %w", err)
 	}
 	if err := n.Connect(now); err != nil {
-		return nil, fmt.Errorf("client: %w", err)
+		return fmt.Errorf("client: %w", err)
 	}
 	c.tr = n
-	return c, nil
+	return nil
+}
+
+// follow goes where a Redirect pointed: the session ends (the server
+// expects it) and a new one starts with the member named.
+func (c *Client) follow(now time.Time) {
+	to := c.redirect
+	c.redirect = netip.AddrPort{}
+	if c.conn == nil {
+		c.fatal(fmt.Errorf("%w: redirected to %v, which a WebRTC client does not follow", ErrSession, to))
+		return
+	}
+	if c.hops++; c.hops > MaxRedirects {
+		c.fatal(fmt.Errorf("%w: more than %d redirects", ErrSession, MaxRedirects))
+		return
+	}
+	c.leaving = true
+	c.tr.Close(now)
+	c.leaving = false
+	if err := c.dial(to, now); err != nil {
+		c.fail(err)
+		return
+	}
+	c.st.redirects.Add(1)
 }
 
 // sendQueue is the bound on reliable messages queued or unacknowledged:
@@ -210,6 +255,10 @@ func (c *Client) Poll(now time.Time) (time.Time, error) {
 	// in this Poll.
 	c.checkPermanent(now)
 	next, err := c.tr.Poll(now)
+	if c.redirect.IsValid() && c.err == nil {
+		c.follow(now)
+		return now, err // poll again at once: the new session's handshake
+	}
 	switch st := c.tr.State(); st {
 	case netcode.StateConnected:
 		c.pending = c.tr.Pending()
@@ -318,6 +367,9 @@ type handler Client
 func (h *handler) Connected(netcode.SessionID, netip.AddrPort) {}
 
 func (h *handler) Disconnected(_ netcode.SessionID, reason netcode.Reason) {
+	if h.leaving {
+		return // the session a Redirect ends
+	}
 	(*Client)(h).fail(fmt.Errorf("%w: ended: %v", ErrSession, reason))
 }
 
@@ -340,6 +392,13 @@ func (c *Client) reliable(msg []byte) {
 	switch t {
 	case protocol.MsgWelcome:
 		c.takeWelcome(msg)
+	case protocol.MsgRedirect:
+		var d protocol.Redirect
+		if c.codec != nil || protocol.ParseRedirect(msg, &d) != nil {
+			c.st.badMessage.Add(1) // only instead of a Welcome
+			return
+		}
+		c.redirect = d.Addr
 	case protocol.MsgResult:
 		var r protocol.Result
 		if err := protocol.ParseResult(msg, &r); err != nil {

@@ -81,6 +81,9 @@ type Stats struct {
 	// pion's goroutines to Poll was full (WebRTC only; always 0 over
 	// netcode).
 	QueueDrops uint64
+	// Redirects counts the times a server pointed the client to another
+	// member of its mesh, and the client went there.
+	Redirects uint64
 }
 
 // counters are the live Stats, written by the owner goroutine only (but
@@ -94,6 +97,7 @@ type counters struct {
 	inFlight                                            atomic.Int64
 	effects, effectsDropped, unknownResults, badMessage atomic.Uint64
 	queueDrops                                          atomic.Uint64 // written by pion's goroutines
+	redirects                                           atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -120,6 +124,7 @@ func (c *counters) snapshot() Stats {
 		UnknownResults:    c.unknownResults.Load(),
 		BadMessages:       c.badMessage.Load(),
 		QueueDrops:        c.queueDrops.Load(),
+		Redirects:         c.redirects.Load(),
 	}
 	s.Refused = s.Early + s.Malformed + s.MissingBaseline + s.ChecksumMismatch
 	return s

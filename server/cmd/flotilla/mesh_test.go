@@ -125,3 +125,54 @@ func tail(s string) string {
 	}
 	return s
 }
+
+// Bots that all know one server are spread across the mesh: once the
+// server has 8 more clients than its peer (the default margin), it points
+// the next ones there, and they go.
+func TestMeshPointsClientsToALessLoadedServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two servers and 16 bots for 6 s")
+	}
+	net := fmt.Sprintf("127.%d.%d", 100+rand.IntN(100), rand.IntN(250))
+	members := fmt.Sprintf("1=%s.1:7000,2=%s.2:7000", net, net)
+	key := strings.Repeat("c3", 32)
+	var stats [2]server.StatsSnapshot
+	var mstats [2]server.MeshStats
+	var outs [2]*syncBuffer
+	var codes [2]int
+	var wg sync.WaitGroup
+	for i := range 2 {
+		args := []string{"-listen", fmt.Sprintf("%s.%d:7000", net, i+1), "-admin", "", "-io", "naive",
+			"-mesh-self", fmt.Sprint(i + 1), "-mesh-members", members, "-mesh-key", key, "-duration", "7s", "-log-format", "json"}
+		if i == 0 {
+			args = append(args, "-bots", "16")
+		}
+		outs[i] = &syncBuffer{}
+		record := func(ctx context.Context, s *instance) error {
+			if i == 0 {
+				time.Sleep(1500 * time.Millisecond) // the mesh forms and the peer says its load before the bots come
+			}
+			<-ctx.Done()
+			stats[i], mstats[i] = s.Room.Stats(), s.Room.MeshStats()
+			return nil
+		}
+		wg.Go(func() { codes[i] = runWith(context.Background(), args, noEnv, outs[i], &syncBuffer{}, record) })
+	}
+	wg.Wait()
+	line, _ := strings.CutPrefix(strings.TrimSpace(lastLine(outs[0].String(), "bots: ")), "bots: ")
+	var rep botrun.Report
+	if err := json.Unmarshal([]byte(line), &rep); err != nil {
+		t.Fatalf("no bots report: %q", outs[0].String())
+	}
+	t.Logf("redirects %d (server 1 counted %d); bots connected %d, lost %d, desyncs %d; server 2 peak frame %d",
+		rep.Redirects, mstats[0].Redirects, rep.Connected, rep.ActionsLost, rep.DesyncPermanent, stats[1].Frame)
+	if codes != [2]int{exitOK, exitOK} || rep.Connected != 16 || rep.DesyncPermanent != 0 || rep.ActionsLost != 0 {
+		t.Errorf("exit %v; bots %+v", codes, rep)
+	}
+	if rep.Redirects == 0 || mstats[0].Redirects == 0 {
+		t.Errorf("no bot was pointed to server 2 (bots followed %d, server 1 sent %d)", rep.Redirects, mstats[0].Redirects)
+	}
+	if mstats[0].Mismatches != 0 || mstats[1].Mismatches != 0 {
+		t.Errorf("hash mismatches: %d, %d", mstats[0].Mismatches, mstats[1].Mismatches)
+	}
+}

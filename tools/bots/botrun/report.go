@@ -58,6 +58,7 @@ type Report struct {
 	SnapshotBytes       uint64  `json:"snapshot_bytes"`
 	ConnectFailures     int     `json:"connect_failures"`
 	SessionsLost        int     `json:"sessions_lost"` // sessions that ended before the bot closed them
+	Redirects           uint64  `json:"redirects"`     // times a server of a mesh pointed a bot to another, which it followed
 	DurationSeconds     float64 `json:"duration_s"`
 	// Errors holds the first few distinct bot failures (connect, session).
 	Errors []string `json:"errors,omitempty"`

@@ -298,6 +298,7 @@ func (r *Runner) merge() Report {
 		rep.ActionsUnanswered += uint64(st.InFlight)
 		rep.ActionsUnacked += uint64(b.pending)
 		rep.ActionsLost += lost(st, b.pending)
+		rep.Redirects += st.Redirects
 		rep.DesyncEpisodes += st.DesyncEpisodes
 		rep.SnapshotsRefused += st.Refused
 		rep.Early += st.Early
