@@ -61,6 +61,9 @@ var rules = []rule{
 		func(p string) bool { return notProject(p) || p == project+"netcode" }},
 	{"tools/pcapbw", false, "the pcap tool: its analysis and netcode's packet types",
 		func(p string) bool { return notProject(p) || p == project+"netcode" || p == project+"tools/pcapbw/bw" }},
+	{"server/mesh", false, "the lockstep is pure bookkeeping: no Flotilla package (the room feeds it frames, batches and hashes)", notProject},
+	{"tools/mesh", false, "the mesh launcher runs the server binary and bots: it imports the bots, never the server",
+		func(p string) bool { return p != project+"server" && !strings.HasPrefix(p, project+"server/") }},
 	{"netcode/netsim", false, "the simulator is a transport: of Flotilla's packages, the batch interface alone",
 		func(p string) bool { return notProject(p) || p == project+"netcode/batch" }},
 }
