@@ -71,6 +71,12 @@ func writeJSON(w io.Writer, r *bw.Report) error {
 		f.Series = nonNil(f.Series)
 		out.Clients[i] = f
 	}
+	out.Mesh = make([]bw.Flow, len(r.Mesh))
+	for i, f := range r.Mesh {
+		f.ByType = nonNil(f.ByType)
+		f.Series = nonNil(f.Series)
+		out.Mesh[i] = f
+	}
 	e := json.NewEncoder(w)
 	e.SetIndent("", "  ")
 	return e.Encode(&out)

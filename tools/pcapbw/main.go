@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,8 +38,9 @@ const (
 
 // options are the parsed flags.
 type options struct {
-	file       string   // -r: a path, or "-" for stdin
-	ports      []uint16 // -port, in the order given, without repeats
+	file       string           // -r: a path, or "-" for stdin
+	ports      []uint16         // -port, in the order given, without repeats
+	peers      []netip.AddrPort // -peers
 	maxFlows   int
 	maxSeconds int
 	json       bool
@@ -70,7 +72,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer f.Close()
 		in = f
 	}
-	rep, err := bw.Analyze(bufio.NewReaderSize(in, 1<<16), bw.Options{Ports: o.ports, MaxFlows: o.maxFlows, MaxSeconds: o.maxSeconds})
+	rep, err := bw.Analyze(bufio.NewReaderSize(in, 1<<16), bw.Options{Ports: o.ports, MaxFlows: o.maxFlows, MaxSeconds: o.maxSeconds, Peers: o.peers})
 	if err != nil {
 		fmt.Fprintf(stderr, "pcapbw: %s: %v\n", o.name(), err)
 		return 1
@@ -118,6 +120,8 @@ func parse(args []string) (options, error) {
 	fs.Usage = func() {}
 	o := options{}
 	var ports portList
+	var peers string
+	fs.StringVar(&peers, "peers", "", "")
 	fs.StringVar(&o.file, "r", "", "")
 	fs.Var(&ports, "port", "")
 	fs.IntVar(&o.maxFlows, "max-flows", defaultMaxFlows, "")
@@ -129,6 +133,16 @@ func parse(args []string) (options, error) {
 		return o, err
 	}
 	o.ports = ports
+	for _, p := range strings.Split(peers, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		a, err := netip.ParseAddrPort(p)
+		if err != nil {
+			return o, fmt.Errorf("-peers: %q is not ip:port", p)
+		}
+		o.peers = append(o.peers, a)
+	}
 	switch {
 	case fs.NArg() > 0:
 		return o, fmt.Errorf("unexpected arguments %q (the capture is given with -r)", fs.Args())
@@ -203,6 +217,9 @@ flags:
   -r FILE            the capture to read; - reads stdin (required)
   -port P            a server UDP port, 1..65535 (required); repeat it or
                      give a comma list: -port 7777,7778
+  -peers LIST        ip:port of the server's mesh peers, comma-separated:
+                     their flows are the mesh's own traffic, reported apart
+                     (per peer, direction and packet type), not as clients
   -max-flows N       keep at most N client flows (default %d); packets of
                      further flows count in the totals and in "overflow"
   -max-seconds N     keep at most N seconds of series (default %d, a day);

@@ -72,6 +72,23 @@ func writeText(w io.Writer, r *bw.Report, name string) error {
 		cl.write(b)
 	}
 
+	if len(r.Mesh) > 0 {
+		fmt.Fprintf(b, "\nMesh: %d flows with peers (server, peer, direction): in %s packets, %s payload bytes; out %s packets, %s payload bytes\n",
+			len(r.Mesh), u64(r.MeshIn.Packets), u64(r.MeshIn.UDPPayloadBytes), u64(r.MeshOut.Packets), u64(r.MeshOut.UDPPayloadBytes))
+		mt := &table{align: "lllrrrl"}
+		mt.add("server", "peer", "dir", "packets", "payload bytes", "frame bytes", "by type (packets)")
+		for _, f := range r.Mesh {
+			var types []string
+			for _, t := range f.ByType {
+				if t.Packets > 0 {
+					types = append(types, fmt.Sprintf("%s %d", t.Type, t.Packets))
+				}
+			}
+			mt.add(f.Server.String(), f.Client.String(), f.Direction.String(), u64(f.Packets), u64(f.UDPPayloadBytes), u64(f.FrameBytes), strings.Join(types, ", "))
+		}
+		mt.write(b)
+	}
+
 	fmt.Fprintln(b, "\nSkipped records (not UDP traffic of a server port, in no count above)")
 	sk := &table{align: "lr"}
 	for _, s := range skippedReasons(r.Skipped) {

@@ -60,7 +60,7 @@ func Analyze(r io.Reader, o Options) (*Report, error) {
 	}
 	a := newAnalyzer(ports, maxFlows, maxSeconds)
 	stop := a.read(src)
-	rep := a.report(format, ports)
+	rep := a.report(format, ports, o.Peers)
 	rep.Capture.Error = stop
 	return rep, nil
 }

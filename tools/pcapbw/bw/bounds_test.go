@@ -1,6 +1,7 @@
 package bw
 
 import (
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -110,4 +111,37 @@ func TestSeriesOutOfOrder(t *testing.T) {
 	if len(want) != seconds || !slices.Equal(got, want) {
 		t.Errorf("reversed: %d seconds, first %v; in order: %d seconds", len(got), got[:min(3, len(got))], len(want))
 	}
+}
+
+// A peer's flows are the mesh's traffic: reported under Mesh with their
+// totals, not among the clients; the totals of the capture do not change.
+func TestPeersAreMeshTraffic(t *testing.T) {
+	recs := session(t)
+	full := sessionReport(recs, "pcap")
+	peer := full.Clients[0].Client
+	rep := analyze(t, pcapFile(t, layers.LinkTypeEthernet, false, recs...), Options{Ports: []uint16{7777}, Peers: []netip.AddrPort{peer}})
+	var mesh, clients []Flow
+	var in, out Counts
+	for _, f := range full.Clients {
+		if f.Client != peer {
+			clients = append(clients, f)
+			continue
+		}
+		mesh = append(mesh, f)
+		if f.Direction == In {
+			in.Merge(f.Counts)
+		} else {
+			out.Merge(f.Counts)
+		}
+	}
+	if len(mesh) == 0 || len(clients) == 0 {
+		t.Fatal("the session has no flows to split")
+	}
+	sameJSON(t, "mesh flows", rep.Mesh, mesh)
+	sameJSON(t, "client flows", rep.Clients, clients)
+	if rep.MeshIn != in || rep.MeshOut != out {
+		t.Errorf("mesh totals in %+v out %+v, want %+v %+v", rep.MeshIn, rep.MeshOut, in, out)
+	}
+	rep.Mesh, rep.Clients, rep.MeshIn, rep.MeshOut = full.Mesh, full.Clients, Counts{}, Counts{}
+	sameJSON(t, "the rest", rep, full)
 }

@@ -1,10 +1,13 @@
 package bw
 
-import "slices"
+import (
+	"net/netip"
+	"slices"
+)
 
 // report turns what a counted into a Report. Every list is empty rather
 // than nil when it has nothing, so the JSON always has [] there.
-func (a *analyzer) report(format string, ports []uint16) *Report {
+func (a *analyzer) report(format string, ports []uint16, peers []netip.AddrPort) *Report {
 	in, out := &a.dirs[In], &a.dirs[Out]
 	r := &Report{
 		Capture: Capture{
@@ -25,6 +28,7 @@ func (a *analyzer) report(format string, ports []uint16) *Report {
 		SeriesIn:  nonNil(in.series),
 		SeriesOut: nonNil(out.series),
 		Clients:   make([]Flow, 0, len(a.flows)),
+		Mesh:      []Flow{},
 		Skipped:   a.skipped,
 		Overflow:  a.overflow,
 	}
@@ -43,7 +47,7 @@ func (a *analyzer) report(format string, ports []uint16) *Report {
 	for i := range a.flows {
 		f := &a.flows[i]
 		f.compact()
-		r.Clients = append(r.Clients, Flow{
+		fl := Flow{
 			Server:    f.key.server,
 			Client:    f.key.client,
 			Direction: f.key.dir,
@@ -53,7 +57,17 @@ func (a *analyzer) report(format string, ports []uint16) *Report {
 			Last:      f.last,
 			ByType:    typeList(&f.byType),
 			Series:    nonNil(f.series),
-		})
+		}
+		if !slices.Contains(peers, f.key.client) {
+			r.Clients = append(r.Clients, fl)
+			continue
+		}
+		r.Mesh = append(r.Mesh, fl)
+		if f.key.dir == In {
+			r.MeshIn.Merge(f.counts)
+		} else {
+			r.MeshOut.Merge(f.counts)
+		}
 	}
 	// The index now points at the wrong places; nothing reads it again.
 	a.index = nil

@@ -64,6 +64,7 @@ func sessionReport(recs []rec, format string) *Report {
 		},
 		SeriesIn:  []Counts{c(2, 1236, f(0)+f(2)), c(1, 100, f(4)), c(3, 519, f(6)+f(7)+f(12)), {}},
 		SeriesOut: []Counts{c(2, 60, f(1)+f(3)), c(1, 300, f(5)), {}, c(1, 20, f(14))},
+		Mesh:      []Flow{},
 		Clients: []Flow{
 			{
 				Server: server, Client: client1, Direction: In,
@@ -261,6 +262,7 @@ func TestEmptyCaptureJSON(t *testing.T) {
 		`"in":{"packets":0,"udp_payload_bytes":0,"frame_bytes":0},"out":{"packets":0,"udp_payload_bytes":0,"frame_bytes":0},` +
 		`"size_in":{"p50":0,"p99":0,"max":0},"size_out":{"p50":0,"p99":0,"max":0},` +
 		`"by_type_in":[],"by_type_out":[],"series_in":[],"series_out":[],"clients":[],` +
+		`"mesh":[],"mesh_in":{"packets":0,"udp_payload_bytes":0,"frame_bytes":0},"mesh_out":{"packets":0,"udp_payload_bytes":0,"frame_bytes":0},` +
 		`"skipped":{"other_port":0,"not_udp":0,"not_ip":0,"fragment":0,"malformed":0,"truncated":0,"unknown_link":0},"overflow":0}`
 	if string(got) != want {
 		t.Errorf("got  %s\nwant %s", got, want)

@@ -156,7 +156,12 @@ type Report struct {
 	SeriesOut []Counts `json:"series_out"`
 	// Clients is one entry per (server, client, direction), ordered by
 	// server, then client, then direction (in before out).
-	Clients []Flow  `json:"clients"`
+	Clients []Flow `json:"clients"`
+	// Mesh is one entry per (server, peer, direction) with Options.Peers,
+	// ordered as Clients; MeshIn and MeshOut total it per direction.
+	Mesh    []Flow  `json:"mesh"`
+	MeshIn  Counts  `json:"mesh_in"`
+	MeshOut Counts  `json:"mesh_out"`
 	Skipped Skipped `json:"skipped"`
 	// Overflow counts packets that are in Total, In, Out and the by-type
 	// counts but in no Flow (beyond Options.MaxFlows) or in no series
@@ -178,4 +183,10 @@ type Options struct {
 	// than that are counted in Total, In, Out, the by-type counts and their
 	// Flow's totals, and in Report.Overflow, but in no series.
 	MaxSeconds int
+	// Peers are the addresses of the servers' mesh peers (STANDARD.md
+	// section 6): flows with them are mesh traffic, reported in
+	// Report.Mesh (per peer and direction, with their packet types) and
+	// totalled in MeshIn and MeshOut, not among Clients. Total, In and Out
+	// still count everything.
+	Peers []netip.AddrPort
 }
