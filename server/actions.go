@@ -94,6 +94,23 @@ func (q *actionQueue) pushControlAt(a sim.Action) bool {
 	return true
 }
 
+// dropOrigin removes from frame's actions those of origin (a mesh peer's
+// batch that did not come in whole before its session ended).
+func (q *actionQueue) dropOrigin(frame uint32, origin uint16) {
+	s := q.slot(frame)
+	if s == nil {
+		return
+	}
+	keep := s.actions[:0]
+	for _, a := range s.actions {
+		if a.Origin != origin {
+			keep = append(keep, a)
+		}
+	}
+	clear(s.actions[len(keep):])
+	s.actions = keep
+}
+
 // actionsFor returns the actions queued for frame so far (valid until the
 // queue changes).
 func (q *actionQueue) actionsFor(frame uint32) []sim.Action {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -29,7 +30,7 @@ type PeerLink interface {
 	Addr() netip.AddrPort
 	// SendReliable queues msg on the session's reliable, ordered channel;
 	// the transport copies it. An error means the session is over or
-	// cannot keep up: the transport ends it and reports PeerLeave.
+	// cannot take msg: the room closes it.
 	SendReliable(msg []byte) error
 	// Close ends the session with reason; the transport reports no more
 	// events for it.
@@ -72,12 +73,16 @@ type MeshConfig struct {
 // DefaultRedirectMargin is MeshConfig.RedirectMargin's default.
 const DefaultRedirectMargin = 8
 
-// DefaultMaxChunk is MeshConfig.MaxChunk's default.
-const DefaultMaxChunk = 4096
+// DefaultMaxChunk is MeshConfig.MaxChunk's default; maxChunk its bound,
+// netcode's default limit on a reliable message.
+const (
+	DefaultMaxChunk = 4096
+	maxChunk        = 16 << 10
+)
 
 func (m *MeshConfig) validate() error {
-	if m.MaxChunk < protocol.BatchHeadSize+protocol.MaxBatchActionSize || m.MaxChunk > 1<<16 {
-		return fmt.Errorf("mesh chunk of %d bytes outside %d..65536", m.MaxChunk, protocol.BatchHeadSize+protocol.MaxBatchActionSize)
+	if m.MaxChunk < protocol.BatchHeadSize+protocol.MaxBatchActionSize || m.MaxChunk > maxChunk {
+		return fmt.Errorf("mesh chunk of %d bytes outside %d..%d (netcode's default message limit)", m.MaxChunk, protocol.BatchHeadSize+protocol.MaxBatchActionSize, maxChunk)
 	}
 	found := false
 	for _, p := range m.Members {
@@ -106,13 +111,14 @@ type meshState struct {
 	// peer whose session came back gets what it missed.
 	sent [][][]byte // by frame % span: the frame's chunks
 	// Scratch.
-	in    protocol.Batch
-	acts  []sim.Action
-	out   []protocol.BatchAction
-	ends  []int
-	mism  []mesh.Mismatch
-	block []uint16
-	cmds  []protocol.Command
+	in     protocol.Batch
+	acts   []sim.Action
+	out    []protocol.BatchAction
+	ends   []int
+	mism   []mesh.Mismatch
+	block  []uint16
+	cmds   []protocol.Command
+	frames []uint32
 	// A graceful leave (LeaveMesh): asked from any goroutine; leaveAt is
 	// the frame whose batch says so (0: not yet sealed), done closed once
 	// the room ran it.
@@ -124,6 +130,7 @@ type meshState struct {
 	redirecting int
 	// Counted.
 	mismatches, stalledTicks, redirects uint64
+	duplicates                          uint64 // resent chunks held already
 	stats                               []mesh.PeerStats
 	pubMu                               sync.Mutex
 	pub                                 MeshStats // published by publishMesh
@@ -137,7 +144,10 @@ type peer struct {
 	left   bool     // it left the mesh (CmdLeave): not dialed again
 	// load is the clients it said it serves (CmdLoad), plus those pointed
 	// to it since; -1 until it says.
-	load                int
+	load int
+	// last is its last frame once it leaves (CmdLeave); ran is the last
+	// frame it said it ran (its batches' hash frame).
+	last, ran           uint32
 	next                uint32 // the first frame it has not run, as its Hello said
 	sentBytes, gotBytes uint64
 }
@@ -156,6 +166,7 @@ func newMesh(cfg MeshConfig, span int) (*meshState, error) {
 			m.peers[p.ID] = &peer{member: p, load: -1}
 		}
 	}
+	m.formed = len(m.peers) == 0 // a mesh of one runs alone
 	return m, nil
 }
 
@@ -191,6 +202,7 @@ func (e *events) PeerLeave(l PeerLink) {
 	}
 	if p := r.mesh.byLink[l]; p != nil {
 		p.link, p.hello = nil, false
+		r.peerGone(p)
 		if p.left {
 			r.log.Info("mesh: a member that left closed its session", "member", p.member.ID)
 		} else {
@@ -249,6 +261,8 @@ func (r *Room) peerHello(l PeerLink, msg []byte) {
 		err = fmt.Errorf("member %d speaks from %v, not its address %v", h.Member, l.Addr(), p.member.Addr)
 	case p.link != nil:
 		err = fmt.Errorf("member %d already has a session", h.Member)
+	case p.left:
+		err = fmt.Errorf("member %d left the mesh", h.Member)
 	case h.Membership != m.hash || int(h.Members) != len(m.cfg.Members):
 		err = fmt.Errorf("member %d has another membership", h.Member)
 	case h.Schema != r.schema.Hash():
@@ -296,6 +310,10 @@ func (r *Room) peerBatch(p *peer, msg []byte) error {
 		return err
 	}
 	if _, err := m.lock.Chunk(p.member.ID, b.Frame, b.Chunk, b.Chunks); err != nil {
+		if errors.Is(err, mesh.ErrDuplicate) {
+			m.duplicates++ // resent after its session came back
+			return nil
+		}
 		return err
 	}
 	acts := m.acts[:0]
@@ -307,6 +325,7 @@ func (r *Room) peerBatch(p *peer, msg []byte) error {
 		return fmt.Errorf("batch for frame %d outside the action queue", b.Frame)
 	}
 	if b.HashFrame != 0 {
+		p.ran = max(p.ran, b.HashFrame)
 		m.mism = m.lock.Hash(p.member.ID, b.HashFrame, b.Hash, m.mism[:0])
 		r.alarm(m.mism)
 	}
@@ -315,7 +334,7 @@ func (r *Room) peerBatch(p *peer, msg []byte) error {
 			if err := m.lock.Leave(p.member.ID, b.Frame); err != nil {
 				return err
 			}
-			p.left = true
+			p.left, p.last = true, b.Frame
 			r.log.Info("mesh: member leaves", "member", p.member.ID, "after frame", b.Frame)
 		}
 		if c.Kind == protocol.CmdLoad {
@@ -323,6 +342,26 @@ func (r *Room) peerBatch(p *peer, msg []byte) error {
 		}
 	}
 	return nil
+}
+
+// leftWhenHeard signals the leave done once every peer still in the mesh
+// said it ran our last frame: so each held our last batch, and its
+// CmdLeave, before our sessions close (netcode drops what is in flight
+// when it shuts down).
+func (r *Room) leftWhenHeard() {
+	m := r.mesh
+	select {
+	case <-m.leaveDone:
+		return
+	default:
+	}
+	for _, p := range m.peers {
+		if !p.left && int32(p.ran-m.leaveAt) < 0 {
+			return
+		}
+	}
+	r.log.Info("mesh: left", "frame", m.leaveAt)
+	close(m.leaveDone)
 }
 
 // LeaveMesh makes the room leave its mesh gracefully: its clients are sent
@@ -368,6 +407,17 @@ func (r *Room) dropPeer(p *peer, reason Reason) {
 	delete(r.mesh.byLink, p.link)
 	p.link.Close(reason)
 	p.link, p.hello = nil, false
+	r.peerGone(p)
+}
+
+// peerGone forgets the batches of p not in whole when its session ended:
+// it resends them, from their first chunk, once it is back.
+func (r *Room) peerGone(p *peer) {
+	m := r.mesh
+	m.frames = m.lock.Forget(p.member.ID, m.frames[:0])
+	for _, f := range m.frames {
+		r.queue.dropOrigin(f, p.member.ID)
+	}
 }
 
 func (r *Room) sendPeer(p *peer, msg []byte) {
@@ -376,8 +426,7 @@ func (r *Room) sendPeer(p *peer, msg []byte) {
 	}
 	if err := p.link.SendReliable(msg); err != nil {
 		r.log.Error("mesh: batch not sent; session ends", "member", p.member.ID, "err", err)
-		delete(r.mesh.byLink, p.link)
-		p.link, p.hello = nil, false
+		r.dropPeer(p, ReasonBacklog)
 		return
 	}
 	p.sentBytes += uint64(len(msg))
@@ -415,7 +464,7 @@ func (r *Room) seal(through uint32) {
 			if i == len(ends)-1 {
 				b.Commands = m.cmds[:0]
 				if f%uint32(r.cfg.TickHz) == 0 || f == 1 {
-					b.Commands = append(b.Commands, protocol.Command{Kind: protocol.CmdLoad, Member: m.cfg.Self, Client: uint32(r.proven)})
+					b.Commands = append(b.Commands, protocol.Command{Kind: protocol.CmdLoad, Member: m.cfg.Self, Client: uint32(r.load())})
 				}
 				if f == m.leaveAt {
 					b.Commands = append(b.Commands, protocol.Command{Kind: protocol.CmdLeave})
@@ -426,7 +475,11 @@ func (r *Room) seal(through uint32) {
 			chunks = append(chunks, protocol.AppendBatch(nil, &b))
 		}
 		m.sent[f%uint32(len(m.sent))] = chunks
-		for _, p := range m.peers {
+		for _, id := range m.lock.Peers() {
+			p := m.peers[id]
+			if p.left && int32(f-(p.last+uint32(r.cfg.InputDelay)+1)) > 0 {
+				continue // it left: it needs our batches up to the one that says we ran its last frame
+			}
 			for _, c := range chunks {
 				r.sendPeer(p, c)
 			}
@@ -439,8 +492,11 @@ func (r *Room) seal(through uint32) {
 // every higher-numbered member that has none, twice a second.
 func (r *Room) dialPeers() {
 	m := r.mesh
-	if r.frameTicks++; r.frameTicks%uint64(max(1, r.cfg.TickHz/2)) != 1 {
+	if r.frameTicks++; r.frameTicks%uint64(max(1, r.cfg.TickHz/2)) != 1%uint64(max(1, r.cfg.TickHz/2)) {
 		return
+	}
+	if m.leaveAt != 0 {
+		return // leaving: no new sessions
 	}
 	var d PeerDialer
 	for _, t := range r.transports {
@@ -476,6 +532,7 @@ func (r *Room) meshStep(now time.Time) bool {
 		r.startLeave()
 	}
 	if m.leaveAt != 0 && int32(r.frame-m.leaveAt) >= 0 {
+		r.leftWhenHeard()
 		return false // it ran its last frame
 	}
 	r.seal(r.frame + 1 + uint32(r.cfg.InputDelay))
@@ -497,8 +554,7 @@ func (r *Room) meshRan(now time.Time) {
 	m.mism = m.lock.Ran(now, r.game.Hash(), m.mism[:0])
 	r.alarm(m.mism)
 	if m.leaveAt != 0 && r.frame == m.leaveAt {
-		r.log.Info("mesh: left", "frame", r.frame)
-		close(m.leaveDone)
+		r.leftWhenHeard()
 	}
 }
 
@@ -511,18 +567,35 @@ func (r *Room) redirectTarget() (netip.AddrPort, bool) {
 	if m == nil || !m.formed || m.cfg.RedirectMargin < 0 || m.leaveAt != 0 {
 		return netip.AddrPort{}, false
 	}
+	own := r.load()
 	var best *peer
+	sum, n := own, 1
 	for _, id := range m.lock.Peers() {
 		p := m.peers[id]
-		if p.hello && !p.left && p.load >= 0 && (best == nil || p.load < best.load) {
-			best = p
+		if p.hello && !p.left && p.load >= 0 {
+			sum, n = sum+p.load, n+1
+			if best == nil || p.load < best.load {
+				best = p
+			}
 		}
 	}
-	if best == nil || r.proven+r.unproven-m.redirecting < best.load+m.cfg.RedirectMargin {
+	// Above the mean of the members' loads by the margin: a member whose
+	// peers' loads are a second old never sends a client to one that would
+	// send it on (a balanced crowd arriving everywhere at once stays put).
+	if best == nil || own*n < sum+m.cfg.RedirectMargin*n {
 		return netip.AddrPort{}, false
 	}
 	best.load++
 	return best.member.Addr, true
+}
+
+// load is the clients the room serves, as CmdLoad says it: its sessions
+// but those it pointed elsewhere.
+func (r *Room) load() int {
+	if r.mesh == nil {
+		return r.proven + r.unproven
+	}
+	return r.proven + r.unproven - r.mesh.redirecting
 }
 
 // stampFrame is the frame the room's own actions (its clients', its joins
@@ -552,6 +625,7 @@ type MeshStats struct {
 	Mismatches   uint64
 	StalledTicks uint64
 	Redirects    uint64 // connecting clients pointed to a peer
+	Duplicates   uint64 // chunks a peer resent that were held already (after its session came back)
 	Peers        []MeshPeer
 }
 
@@ -563,6 +637,7 @@ func (r *Room) publishMesh() {
 	defer m.pubMu.Unlock()
 	s := &m.pub
 	s.Self, s.Formed, s.Sealed, s.Mismatches, s.StalledTicks, s.Redirects = m.cfg.Self, m.formed, m.sealed, m.mismatches, m.stalledTicks, m.redirects
+	s.Duplicates = m.duplicates
 	m.stats = m.lock.Stats(m.stats[:0])
 	s.Peers = s.Peers[:0]
 	for _, ps := range m.stats {

@@ -17,8 +17,8 @@ type events Room
 // address may.
 func (e *events) Admit(addr netip.AddrPort) Reason {
 	r := (*Room)(e)
-	if r.closing {
-		return ReasonShutdown
+	if r.closing || r.mesh != nil && r.mesh.leaveAsked.Load() {
+		return ReasonShutdown // closing, or leaving the mesh: no new client
 	}
 	if n := r.perAddr[batch.AddrKey(addr.Addr())]; n.unproven >= r.cfg.MaxUnprovenPerAddr || n.proven >= r.cfg.MaxClientsPerAddr {
 		r.stats.throttled.Add(1)

@@ -14,10 +14,16 @@
 package mesh
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 )
+
+// ErrDuplicate is Chunk's answer to a chunk of a batch the lockstep holds
+// whole already, or of a frame that ran: what a peer resends after its
+// session came back. The room ignores it.
+var ErrDuplicate = errors.New("mesh: a batch held already")
 
 // Lockstep tracks, for the frames from the next one the world runs to span
 // frames ahead, which peers' batches are complete, and compares world
@@ -149,7 +155,10 @@ func (l *Lockstep) Chunk(peer uint16, frame uint32, chunk, chunks uint8) (bool, 
 	if pi < 0 {
 		return false, fmt.Errorf("mesh: batch from %d, not a peer", peer)
 	}
-	if int32(frame-l.next) < 0 || frame-l.next >= l.span {
+	if int32(frame-l.next) < 0 {
+		return false, ErrDuplicate
+	}
+	if frame-l.next >= l.span {
 		return false, fmt.Errorf("mesh: member %d sent a batch for frame %d, outside %d..%d", peer, frame, l.next, l.next+l.span-1)
 	}
 	if chunks == 0 || chunk >= chunks {
@@ -159,6 +168,9 @@ func (l *Lockstep) Chunk(peer uint16, frame uint32, chunk, chunks uint8) (bool, 
 		return false, fmt.Errorf("mesh: member %d sent a batch for frame %d after leaving at %d", peer, frame, l.last[pi])
 	}
 	s := l.slot(frame)
+	if s.of[pi] != 0 && s.got[pi] == s.of[pi] {
+		return false, ErrDuplicate
+	}
 	switch {
 	case s.of[pi] != 0 && s.of[pi] != chunks:
 		return false, fmt.Errorf("mesh: member %d's batch for frame %d has %d chunks, then %d", peer, frame, s.of[pi], chunks)
@@ -186,6 +198,24 @@ func (l *Lockstep) slot(frame uint32) *slot {
 		clear(s.of)
 	}
 	return s
+}
+
+// Forget drops what the lockstep holds of peer's batches that are not in
+// whole (its session ended: the peer resends them from their first chunk)
+// and appends their frames to dst, so the room drops their actions too.
+func (l *Lockstep) Forget(peer uint16, dst []uint32) []uint32 {
+	pi := l.peerIndex(peer)
+	if pi < 0 {
+		return dst
+	}
+	for f := l.next; f-l.next < l.span; f++ {
+		s := &l.slots[f%l.span]
+		if s.used && s.frame == f && s.got[pi] != 0 && s.got[pi] != s.of[pi] {
+			s.got[pi], s.of[pi] = 0, 0
+			dst = append(dst, f)
+		}
+	}
+	return dst
 }
 
 // Ready reports whether every peer's batch for the next frame is in.

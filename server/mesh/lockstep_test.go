@@ -1,6 +1,7 @@
 package mesh
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -58,9 +59,9 @@ func TestBatchesThatBreakTheProtocol(t *testing.T) {
 		want          string
 	}{
 		{3, 10, 0, 1, "not a peer"},
-		{1, 10, 0, 1, "not a peer"}, // ourselves
-		{2, 9, 0, 1, "outside"},     // already run
-		{2, 14, 0, 1, "outside"},    // beyond the span
+		{1, 10, 0, 1, "not a peer"},  // ourselves
+		{2, 9, 0, 1, "held already"}, // already run: a resend, ignored (ErrDuplicate)
+		{2, 14, 0, 1, "outside"},     // beyond the span
 		{2, 10, 1, 3, "2 chunks, then 3"},
 		{2, 10, 0, 2, "expected 1"},
 		{2, 11, 1, 2, "expected 0"},
@@ -195,5 +196,31 @@ func TestLeaveTakesEffectAfterItsFrame(t *testing.T) {
 	mustChunk(t, l, 2, 3, 0, 1, true)
 	if !l.Ready() {
 		t.Errorf("frame 3 waits for %v", l.Missing(nil))
+	}
+}
+
+// A session that ends halfway through a batch: Forget drops the chunks in,
+// the peer resends the batch from its first chunk, and what the lockstep
+// holds whole already comes back as ErrDuplicate.
+func TestForgetAndResend(t *testing.T) {
+	l, _ := New(1, []uint16{1, 2}, 1, 8)
+	mustChunk(t, l, 2, 1, 0, 1, true)
+	mustChunk(t, l, 2, 2, 0, 3, false)
+	mustChunk(t, l, 2, 2, 1, 3, false)
+	if got := l.Forget(2, nil); !slices.Equal(got, []uint32{2}) {
+		t.Fatalf("forgot frames %v, want [2]", got)
+	}
+	if _, err := l.Chunk(2, 1, 0, 1); !errors.Is(err, ErrDuplicate) {
+		t.Errorf("a resent whole batch: %v", err)
+	}
+	for c := range uint8(3) {
+		mustChunk(t, l, 2, 2, c, 3, c == 2)
+	}
+	l.Ran(time.Unix(0, 0), 1, nil)
+	if _, err := l.Chunk(2, 1, 0, 1); !errors.Is(err, ErrDuplicate) {
+		t.Errorf("a resent batch of a frame that ran: %v", err)
+	}
+	if !l.Ready() {
+		t.Error("frame 2 not ready after the resend")
 	}
 }

@@ -77,8 +77,10 @@ func FormatMembers(ms []Member) string {
 }
 
 // MembershipHash is the hash members compare in their Hello: of the ids
-// and addresses, in id order.
+// and addresses, in id order (whatever order ms is in).
 func MembershipHash(ms []Member) uint64 {
+	ms = slices.Clone(ms)
+	slices.SortFunc(ms, func(a, b Member) int { return int(a.ID) - int(b.ID) })
 	var b []byte
 	for _, m := range ms {
 		b = binary.LittleEndian.AppendUint16(b, m.ID)

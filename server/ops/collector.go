@@ -152,7 +152,7 @@ func NewCollector(room Room, src CollectorSources) *Collector {
 
 		meshPeerUp:      d("mesh_peer_up", "1 while a session with the mesh peer is up and said Hello, else 0.", "member"),
 		meshBatches:     d("mesh_batches_total", "Frames whose batch came in whole from the mesh peer.", "member"),
-		meshBytes:       d("mesh_batch_bytes_total", "Bytes of mesh messages (batches, Hello) to or from the peer, as reliable messages (before KCP and netcode headers).", "member", "direction"),
+		meshBytes:       d("mesh_batch_bytes_total", "Bytes of batch messages to or from the peer, as reliable messages (before KCP and netcode headers).", "member", "direction"),
 		meshWaited:      d("mesh_frames_waited_total", "Frames that waited for the peer's batch.", "member"),
 		meshWaitSeconds: d("mesh_wait_seconds_total", "Time frames waited for the peer's batch (a wait counts for every peer it waited for).", "member"),
 		meshHashChecks:  d("mesh_hash_checks_total", "Frames whose world hash was compared with the peer's.", "member"),

@@ -347,7 +347,6 @@ func (v *hostPortValue) Set(s string) error {
 	return nil
 }
 
-// ipListValue is a comma-separated list of IP addresses, or empty.
 // membersValue is a mesh membership (mesh.ParseMembers).
 type membersValue []mesh.Member
 
@@ -381,6 +380,7 @@ func (v *keyValue) Set(s string) error {
 	return nil
 }
 
+// ipListValue is a comma-separated list of IP addresses, or empty.
 type ipListValue string
 
 func (v *ipListValue) String() string { return string(*v) }
