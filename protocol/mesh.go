@@ -45,7 +45,7 @@ const (
 	CmdLeave uint8 = 1
 	// CmdLoad: the sender serves Client clients (Member is the sender's
 	// id): its peers point connecting clients to the least loaded member
-	// (Redirect). Sent about once a second.
+	// (Redirect). Sent four times a second.
 	CmdLoad uint8 = 2
 )
 

@@ -66,7 +66,7 @@ type MeshConfig struct {
 	// RedirectMargin: a client that connects while this member serves at
 	// least this many more clients than its least loaded peer is pointed
 	// there (protocol.Redirect) instead of welcomed. Default 8; negative:
-	// never. Loads travel in the batches once a second (CmdLoad).
+	// never. Loads travel in the batches four times a second (CmdLoad).
 	RedirectMargin int
 }
 
@@ -128,6 +128,7 @@ type meshState struct {
 	// redirecting counts the sessions pointed to a peer that have not
 	// left yet (they are unproven here, and not this member's load).
 	redirecting int
+	reported    int // the load in this member's last CmdLoad
 	// Counted.
 	mismatches, stalledTicks, redirects uint64
 	duplicates                          uint64 // resent chunks held already
@@ -463,8 +464,9 @@ func (r *Room) seal(through uint32) {
 			b := protocol.Batch{Frame: f, Chunk: uint8(i), Chunks: uint8(len(ends)), HashFrame: r.frame, Hash: hash, Actions: out[start:end]}
 			if i == len(ends)-1 {
 				b.Commands = m.cmds[:0]
-				if f%uint32(r.cfg.TickHz) == 0 || f == 1 {
-					b.Commands = append(b.Commands, protocol.Command{Kind: protocol.CmdLoad, Member: m.cfg.Self, Client: uint32(r.load())})
+				if f%uint32(max(1, r.cfg.TickHz/4)) == 0 || f == 1 {
+					m.reported = r.load()
+					b.Commands = append(b.Commands, protocol.Command{Kind: protocol.CmdLoad, Member: m.cfg.Self, Client: uint32(m.reported)})
 				}
 				if f == m.leaveAt {
 					b.Commands = append(b.Commands, protocol.Command{Kind: protocol.CmdLeave})
@@ -567,7 +569,11 @@ func (r *Room) redirectTarget() (netip.AddrPort, bool) {
 	if m == nil || !m.formed || m.cfg.RedirectMargin < 0 || m.leaveAt != 0 {
 		return netip.AddrPort{}, false
 	}
-	own := r.load()
+	// Its own load as it last told its peers: as old as theirs, so that
+	// members that all receive a crowd at once agree nobody is above the
+	// mean, and a client pointed to the least loaded member is not pointed
+	// on from there.
+	own := m.reported
 	var best *peer
 	sum, n := own, 1
 	for _, id := range m.lock.Peers() {
