@@ -193,20 +193,34 @@ func (c *Client) Poll(now time.Time) (time.Time, error) {
 
 func (c *Client) sendHandshake() {
 	c.resent = c.ep.now
-	d := c.ep.slot(c.cfg.Server)
 	if c.state == StateRequesting {
-		putHeader(d.Buf, TypeRequest, 0)
-		binary.LittleEndian.PutUint64(d.Buf[HeaderSize:], c.nonce)
-		clear(d.Buf[HeaderSize+8 : RequestSize])
-		d.N = RequestSize
-		c.ep.sent(d, TypeRequest)
+		writeRequest(&c.ep, c.cfg.Server, c.nonce)
 		return
 	}
-	putHeader(d.Buf, TypeResponse, 0)
-	binary.LittleEndian.PutUint64(d.Buf[HeaderSize:], c.nonce)
-	copy(d.Buf[HeaderSize+8:], c.cookie[:])
-	d.N = responseSize
+	d := writeResponse(&c.ep, c.cfg.Server, c.nonce, c.cookie[:])
 	c.ep.sent(d, TypeResponse)
+}
+
+// writeRequest queues a connect request (3.3) to addr.
+func writeRequest(ep *endpoint, addr netip.AddrPort, nonce uint64) {
+	d := ep.slot(addr)
+	putHeader(d.Buf, TypeRequest, 0)
+	binary.LittleEndian.PutUint64(d.Buf[HeaderSize:], nonce)
+	clear(d.Buf[HeaderSize+8 : RequestSize])
+	d.N = RequestSize
+	ep.sent(d, TypeRequest)
+}
+
+// writeResponse fills a response echoing cookie (bucket and mac) to addr
+// and returns it unsent, so that a dialing server can append its proof
+// (3.10) before it counts it sent.
+func writeResponse(ep *endpoint, addr netip.AddrPort, nonce uint64, cookie []byte) *batch.Datagram {
+	d := ep.slot(addr)
+	putHeader(d.Buf, TypeResponse, 0)
+	binary.LittleEndian.PutUint64(d.Buf[HeaderSize:], nonce)
+	copy(d.Buf[HeaderSize+8:], cookie)
+	d.N = responseSize
+	return d
 }
 
 // SendReliable queues msg on the reliable channel; the next Poll writes it

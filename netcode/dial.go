@@ -113,18 +113,11 @@ func randomNonce() uint64 {
 // with the proof.
 func (s *Server) sendDial(d *dial) {
 	d.resent = s.ep.now
-	out := s.ep.slot(d.addr)
 	if d.state == StateRequesting {
-		putHeader(out.Buf, TypeRequest, 0)
-		binary.LittleEndian.PutUint64(out.Buf[HeaderSize:], d.nonce)
-		clear(out.Buf[HeaderSize+8 : RequestSize])
-		out.N = RequestSize
-		s.ep.sent(out, TypeRequest)
+		writeRequest(&s.ep, d.addr, d.nonce)
 		return
 	}
-	putHeader(out.Buf, TypeResponse, 0)
-	binary.LittleEndian.PutUint64(out.Buf[HeaderSize:], d.nonce)
-	copy(out.Buf[HeaderSize+8:], d.cookie[:])
+	out := writeResponse(&s.ep, d.addr, d.nonce, d.cookie[:])
 	s.proof(out.Buf[responseSize:peerResponseSize], out.Buf[HeaderSize:responseSize])
 	out.N = peerResponseSize
 	s.ep.sent(out, TypeResponse)
