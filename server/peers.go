@@ -129,6 +129,10 @@ type meshState struct {
 	// left yet (they are unproven here, and not this member's load).
 	redirecting int
 	reported    int // the load in this member's last CmdLoad
+	// world is the game's hash of worldFrame (worldHash).
+	world      uint64
+	worldFrame uint32
+	worldOK    bool
 	// Counted.
 	mismatches, stalledTicks, redirects uint64
 	duplicates                          uint64 // resent chunks held already
@@ -237,10 +241,11 @@ func (e *events) PeerMessage(l PeerLink, msg []byte) {
 		}
 	default:
 		r.log.Error("mesh: unexpected peer message; session ended", "addr", l.Addr(), "type", t, "hello", p != nil)
-		delete(m.byLink, l)
 		if p != nil {
-			p.link, p.hello = nil, false
+			r.dropPeer(p, ReasonProtocol) // its half batches go too
+			return
 		}
+		delete(m.byLink, l)
 		l.Close(ReasonProtocol)
 	}
 }
@@ -457,9 +462,12 @@ func (r *Room) seal(through uint32) {
 			// chunks of the smallest chunk (Config.Validate).
 			panic("server: " + err.Error())
 		}
-		chunks := m.sent[f%uint32(len(m.sent))][:0]
+		// The frame's chunks reuse the arrays of the frame span frames back.
+		bufs := m.sent[f%uint32(len(m.sent))]
+		bufs = bufs[:cap(bufs)]
+		chunks := bufs[:0]
 		start := 0
-		hash := r.game.Hash()
+		hash := r.worldHash()
 		for i, end := range ends {
 			b := protocol.Batch{Frame: f, Chunk: uint8(i), Chunks: uint8(len(ends)), HashFrame: r.frame, Hash: hash, Actions: out[start:end]}
 			if i == len(ends)-1 {
@@ -474,7 +482,11 @@ func (r *Room) seal(through uint32) {
 				m.cmds = b.Commands
 			}
 			start = end
-			chunks = append(chunks, protocol.AppendBatch(nil, &b))
+			var dst []byte
+			if i < len(bufs) {
+				dst = bufs[i][:0]
+			}
+			chunks = append(chunks, protocol.AppendBatch(dst, &b))
 		}
 		m.sent[f%uint32(len(m.sent))] = chunks
 		for _, id := range m.lock.Peers() {
@@ -553,7 +565,7 @@ func (r *Room) meshStep(now time.Time) bool {
 // meshRan records a frame the room ran, and compares its hash.
 func (r *Room) meshRan(now time.Time) {
 	m := r.mesh
-	m.mism = m.lock.Ran(now, r.game.Hash(), m.mism[:0])
+	m.mism = m.lock.Ran(now, r.worldHash(), m.mism[:0])
 	r.alarm(m.mism)
 	if m.leaveAt != 0 && r.frame == m.leaveAt {
 		r.leftWhenHeard()
@@ -602,6 +614,16 @@ func (r *Room) load() int {
 		return r.proven + r.unproven
 	}
 	return r.proven + r.unproven - r.mesh.redirecting
+}
+
+// worldHash is the game's hash of the frame the room ran last, computed
+// once a frame (the lockstep compares it, and the next batches carry it).
+func (r *Room) worldHash() uint64 {
+	m := r.mesh
+	if !m.worldOK || m.worldFrame != r.frame {
+		m.world, m.worldFrame, m.worldOK = r.game.Hash(), r.frame, true
+	}
+	return m.world
 }
 
 // stampFrame is the frame the room's own actions (its clients', its joins
