@@ -320,7 +320,7 @@ func (c *Client) handle(d *batch.Datagram) {
 			ep.cfg.Keepalive, ep.cfg.Timeout = keepalive, timeout
 		}
 		c.serverMax = int(binary.LittleEndian.Uint32(b[HeaderSize+12:]))
-		c.peer = newPeer(ep, h.Session, d.Addr, c.nonce, c.onClose)
+		c.peer = newPeer(ep, h.Session, d.Addr, c.nonce, false, c.onClose)
 		c.setState(StateConnected)
 		ep.stats.sessions.Add(1)
 		ep.stats.connects.Add(1)

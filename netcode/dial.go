@@ -222,8 +222,7 @@ func (s *Server) dialReply(h Header, d *batch.Datagram) bool {
 			ep.stats.dials[dialRefused].Add(1)
 			return true
 		}
-		p := newPeer(ep, h.Session, d.Addr, dl.nonce, s.onClose)
-		p.isPeer = true
+		p := newPeer(ep, h.Session, d.Addr, dl.nonce, true, s.onClose)
 		ep.stats.peerSessions.Add(1)
 		s.byID[h.Session] = p
 		s.byAddr[d.Addr] = p

@@ -154,3 +154,81 @@ func contains(msgs [][]byte, s string) bool {
 	}
 	return false
 }
+
+// Two peers that send each other one message a frame, out of phase: with
+// PeerAckDelay each frame costs one datagram each way, the acks riding with
+// the next message; without it, kcp-go flushes the acks of a message as soon
+// as the message acknowledges the receiver's own, a second datagram. Under
+// loss every message still arrives, in order.
+func TestPeerAcksRideWithMessages(t *testing.T) {
+	const frames = 300
+	run := func(t *testing.T, delay time.Duration, loss float64) (perMsgA, perMsgB float64) {
+		synctest.Test(t, func(t *testing.T) {
+			cfg := netcode.Config{PeerAckDelay: delay}
+			r := newRig(t, netsim.Config{Seed: 9, Latency: 5 * time.Millisecond, Loss: loss}, netcode.ServerConfig{Config: cfg, PeerKey: peerKey})
+			conn, err := r.net.Listen(peerAddrB)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bRec := newRecorder()
+			b, err := netcode.NewServer(conn, netcode.ServerConfig{Config: cfg, Handler: bRec, PeerKey: peerKey}, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			step := func() {
+				if _, err := b.Poll(time.Now()); err != nil {
+					t.Fatal(err)
+				}
+				r.step()
+			}
+			if err := r.srv.Dial(peerAddrB); err != nil {
+				t.Fatal(err)
+			}
+			for len(r.srvRec.connected) < 1 || len(bRec.connected) < 1 {
+				step()
+			}
+			toB, toA := r.srvRec.connected[0], bRec.connected[0]
+			a0, b0 := r.srv.Stats().TxPackets, b.Stats().TxPackets
+			// a sends at 0 ms of each 33 ms frame, b at 12 ms.
+			start := time.Now()
+			for f := range frames {
+				frame := start.Add(time.Duration(f) * 33 * time.Millisecond)
+				for time.Now().Before(frame) {
+					step()
+				}
+				if err := r.srv.SendReliable(toB, []byte{byte(f)}); err != nil {
+					t.Fatal(err)
+				}
+				for time.Now().Before(frame.Add(12 * time.Millisecond)) {
+					step()
+				}
+				if err := b.SendReliable(toA, []byte{byte(f)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for len(bRec.reliable) < frames || len(r.srvRec.reliable) < frames {
+				step()
+			}
+			for i := range frames {
+				if bRec.reliable[i][0] != byte(i) || r.srvRec.reliable[i][0] != byte(i) {
+					t.Fatalf("message %d out of order", i)
+				}
+			}
+			perMsgA = float64(r.srv.Stats().TxPackets-a0) / frames
+			perMsgB = float64(b.Stats().TxPackets-b0) / frames
+		})
+		return perMsgA, perMsgB
+	}
+	a, b := run(t, 0, 0)
+	t.Logf("acks flushed by KCP: %.2f and %.2f datagrams a message", a, b)
+	if a+b < 2.5 {
+		t.Errorf("without PeerAckDelay: %.2f + %.2f datagrams a message; the rig no longer shows what the delay is for", a, b)
+	}
+	a, b = run(t, 41*time.Millisecond, 0)
+	t.Logf("acks held for the next message: %.2f and %.2f datagrams a message", a, b)
+	if a > 1.1 || b > 1.1 {
+		t.Errorf("with PeerAckDelay: %.2f and %.2f datagrams a message, want about 1", a, b)
+	}
+	a, b = run(t, 41*time.Millisecond, 0.1)
+	t.Logf("under 10%% loss: %.2f and %.2f datagrams a message", a, b)
+}

@@ -62,6 +62,13 @@ type Config struct {
 	SendQueue int
 	// KCP tunes the reliable channel; the zero value is the documented tuning.
 	KCP KCPConfig
+	// PeerAckDelay is how long a peer session's (Dial's) KCP acks and
+	// retransmissions may wait, after its last datagram, for a message to
+	// ride with. Peers send each other one small message a frame: with the
+	// frame period and a little more, each frame costs one datagram each
+	// way instead of a message and an ack. Zero (the default) waits only
+	// for KCP's flush interval, as client sessions do; at most 1 s.
+	PeerAckDelay time.Duration
 	// Batch is how many datagrams one read or write moves. Default 64.
 	Batch int
 }
@@ -89,6 +96,9 @@ func (c Config) withDefaults() Config {
 func (c Config) validate() error {
 	if err := c.KCP.validate(); err != nil {
 		return err
+	}
+	if c.PeerAckDelay < 0 || c.PeerAckDelay > time.Second {
+		return fmt.Errorf("netcode: peer ack delay %v outside [0, 1s]", c.PeerAckDelay)
 	}
 	if c.Keepalive <= 0 || c.Timeout <= c.Keepalive {
 		return fmt.Errorf("netcode: keepalive %v must be positive and below the timeout %v", c.Keepalive, c.Timeout)

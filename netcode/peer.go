@@ -29,13 +29,18 @@ type peer struct {
 
 	kcpTimer, house timer
 	kcpDue          uint32 // the KCP-clock time kcpTimer was armed for
+
+	// held is KCP output of acknowledgements only, which a peer session
+	// keeps until heldAt for its next message to carry (Config.PeerAckDelay).
+	held   []byte
+	heldAt int64
 	closed          bool
 	isPeer          bool                                    // a peer session (another server's), not a client's
 	onClose         func(p *peer, reason Reason, tell bool) // the owner removes the session
 }
 
-func newPeer(ep *endpoint, id uint32, addr netip.AddrPort, nonce uint64, onClose func(*peer, Reason, bool)) *peer {
-	p := &peer{ep: ep, id: id, addr: addr, nonce: nonce, onClose: onClose}
+func newPeer(ep *endpoint, id uint32, addr netip.AddrPort, nonce uint64, isPeer bool, onClose func(*peer, Reason, bool)) *peer {
+	p := &peer{ep: ep, id: id, addr: addr, nonce: nonce, isPeer: isPeer, onClose: onClose}
 	p.send.start(randomSeq())
 	p.kcp = newKCP(id, ep.cfg.KCP, p.output)
 	p.lastRecv, p.lastSend = ep.now, ep.now
@@ -55,13 +60,63 @@ func randomSeq() uint16 {
 }
 
 // output is KCP's output callback: KCP reuses buf, so the segments are
-// copied into a datagram at once.
+// copied at once, into a datagram or, for a peer session's acknowledgements
+// alone, into held. kcp-go flushes whenever input moves its send window, so
+// two peers that each send a message a frame would otherwise send each
+// other two datagrams a frame: the message, and the acks of the other's.
 func (p *peer) output(buf []byte, size int) {
+	segs := buf[:size]
+	if p.isPeer && p.ep.cfg.PeerAckDelay > 0 && acksOnly(segs) && len(p.held)+size <= kcpMTU {
+		if len(p.held) == 0 {
+			if p.held == nil {
+				p.held = make([]byte, 0, kcpMTU)
+			}
+			p.heldAt = p.lastSend + p.ep.cfg.PeerAckDelay.Nanoseconds()
+		}
+		p.held = append(p.held, segs...)
+		if !p.kcpTimer.scheduled() || p.kcpTimer.at > p.heldAt {
+			p.ep.wheel.schedule(&p.kcpTimer, p.heldAt)
+		}
+		return
+	}
+	if len(p.held)+size > kcpMTU {
+		p.sendHeld()
+	}
 	d := p.ep.slot(p.addr)
 	putHeader(d.Buf, TypeReliable, p.id)
 	putAcks(d.Buf[HeaderSize:], p.recv.report())
-	d.N = HeaderSize + AckSize + copy(d.Buf[HeaderSize+AckSize:MaxPacket], buf[:size])
+	n := HeaderSize + AckSize + copy(d.Buf[HeaderSize+AckSize:], p.held)
+	d.N = n + copy(d.Buf[n:MaxPacket], segs)
+	p.held = p.held[:0]
 	p.didSend(d, TypeReliable)
+}
+
+// sendHeld writes the held acknowledgements in a datagram of their own.
+func (p *peer) sendHeld() {
+	if len(p.held) == 0 {
+		return
+	}
+	d := p.ep.slot(p.addr)
+	putHeader(d.Buf, TypeReliable, p.id)
+	putAcks(d.Buf[HeaderSize:], p.recv.report())
+	d.N = HeaderSize + AckSize + copy(d.Buf[HeaderSize+AckSize:], p.held)
+	p.held = p.held[:0]
+	p.didSend(d, TypeReliable)
+}
+
+// acksOnly reports whether KCP output is acknowledgement segments only.
+func acksOnly(segs []byte) bool {
+	for len(segs) >= kcpOverhead {
+		if segs[4] != kcp.IKCP_CMD_ACK {
+			return false
+		}
+		n := kcpOverhead + int(binary.LittleEndian.Uint32(segs[20:]))
+		if n > len(segs) {
+			return false
+		}
+		segs = segs[n:]
+	}
+	return len(segs) == 0
 }
 
 func (p *peer) didSend(d *batch.Datagram, t Type) {
@@ -111,14 +166,23 @@ func (p *peer) sendReliable(msg []byte) error {
 		return ErrTooLarge
 	}
 	p.ep.stats.reliableOut.Add(1)
-	p.armKCP()
+	p.armKCP(false)
 	return nil
 }
 
-// armKCP schedules the next KCP update at the time KCP asks for.
-func (p *peer) armKCP() {
+// armKCP schedules the next KCP update at the time KCP asks for. lazy is
+// for an update nothing new was queued for (acks owed, retransmissions):
+// a peer session puts it off until PeerAckDelay after its last datagram, so
+// that its acks ride with its next message instead of a datagram of their own.
+func (p *peer) armKCP(lazy bool) {
 	due := p.kcp.Check()
 	at := p.ep.now + kcpDelay(due, p.ep.clock.nowMs())
+	if lazy && p.isPeer {
+		at = max(at, p.lastSend+p.ep.cfg.PeerAckDelay.Nanoseconds())
+	}
+	if len(p.held) > 0 {
+		at = min(at, p.heldAt)
+	}
 	if !p.kcpTimer.scheduled() || p.kcpTimer.at > at {
 		p.ep.wheel.schedule(&p.kcpTimer, at)
 		p.kcpDue = due
@@ -132,20 +196,27 @@ func (p *peer) fire(t *timer) {
 	}
 	switch t.kind {
 	case timerKCP:
+		if len(p.held) > 0 && p.ep.now >= p.heldAt {
+			p.sendHeld()
+		}
 		// The wheel runs on the caller's clock, KCP on its own: a Poll's
 		// now is older than the moment a timer is armed in it, so the
 		// timer can fire before KCP's clock reaches the flush time, when
 		// Update would do nothing and owed acks would wait for the next
 		// event. Wait out the remainder instead.
 		if kcpNow := p.ep.clock.nowMs(); int32(p.kcpDue-kcpNow) > 0 {
-			p.ep.wheel.schedule(&p.kcpTimer, p.ep.now+kcpDelay(p.kcpDue, kcpNow))
+			at := p.ep.now + kcpDelay(p.kcpDue, kcpNow)
+			if len(p.held) > 0 {
+				at = min(at, p.heldAt)
+			}
+			p.ep.wheel.schedule(&p.kcpTimer, at)
 			return
 		}
 		p.kcp.Update()
-		// Only a session with segments in flight or queued needs KCP again;
-		// acks owed from input were flushed by this Update.
-		if p.kcp.WaitSnd() > 0 {
-			p.armKCP()
+		// Only a session with segments in flight or queued, or acks held,
+		// needs KCP again; acks owed from input were flushed by this Update.
+		if p.kcp.WaitSnd() > 0 || len(p.held) > 0 {
+			p.armKCP(true)
 		}
 	case timerHouse:
 		now := p.ep.now
@@ -202,7 +273,7 @@ func (p *peer) receive(t Type, b []byte) {
 			ep.drop(DropKCP)
 			return
 		}
-		p.armKCP()
+		p.armKCP(true)
 		p.drainReliable()
 	}
 }

@@ -346,8 +346,7 @@ func (s *Server) response(addr netip.AddrPort, b []byte) {
 		}
 	}
 	id := s.newID()
-	p := newPeer(ep, id, addr, nonce, s.onClose)
-	p.isPeer = peer
+	p := newPeer(ep, id, addr, nonce, peer, s.onClose)
 	if peer {
 		ep.stats.peerSessions.Add(1)
 	}

@@ -98,6 +98,18 @@ const udpSeqRing = 64
 // sequence.
 const udpOverhead = netcode.HeaderSize + netcode.AckSize + 2
 
+// PeerAckDelay is netcode's PeerAckDelay for a mesh at tickHz frames a
+// second: a frame period and a quarter, so that the acknowledgement of a
+// peer's batch waits for this member's next batch and leaves in its datagram
+// (half the mesh's datagrams of acking within KCP's 10 ms interval; README,
+// "The mesh"). Batches themselves are never held back.
+func PeerAckDelay(tickHz int) time.Duration {
+	if tickHz <= 0 {
+		return 0
+	}
+	return min(time.Second*5/time.Duration(4*tickHz), time.Second)
+}
+
 // NewUDP starts netcode's server side on conn. now is the caller's clock.
 func NewUDP(conn batch.Conn, cfg UDPConfig, now time.Time) (*UDP, error) {
 	if cfg.MaxSessions == 0 {
@@ -302,12 +314,15 @@ func (h *udpHandler) Acked(sid netcode.SessionID, seq uint16) {
 // clients of conn, over one UDP transport whose session bound (when ucfg
 // leaves it zero) is the room's MaxClients plus MaxUnproven.
 func NewWithUDP(conn batch.Conn, cfg Config, ucfg UDPConfig, game Game, log *slog.Logger) (*Room, *UDP, error) {
+	d := cfg.WithDefaults()
 	if ucfg.MaxSessions == 0 {
-		d := cfg.WithDefaults()
 		ucfg.MaxSessions = d.MaxClients + d.MaxUnproven
 		if d.Mesh != nil {
 			ucfg.MaxSessions += len(d.Mesh.Members)
 		}
+	}
+	if ucfg.Net.PeerAckDelay == 0 {
+		ucfg.Net.PeerAckDelay = PeerAckDelay(d.TickHz)
 	}
 	udp, err := NewUDP(conn, ucfg, time.Now())
 	if err != nil {

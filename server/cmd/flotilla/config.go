@@ -117,6 +117,7 @@ func (o *options) buildConfig(skip string) setup {
 	if given("timeout") {
 		c.Net.Timeout = o.timeout
 	}
+	c.Net.PeerAckDelay = server.PeerAckDelay(c.TickHz)
 	if given("mesh-self") && o.meshSelf != 0 || given("mesh-members") || given("mesh-key") {
 		c.Mesh = &server.MeshConfig{Self: uint16(min(o.meshSelf, 1<<16-1)), Members: o.meshMembers}
 		if given("mesh-key") {
