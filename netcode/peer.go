@@ -32,11 +32,11 @@ type peer struct {
 
 	// held is KCP output of acknowledgements only, which a peer session
 	// keeps until heldAt for its next message to carry (Config.PeerAckDelay).
-	held   []byte
-	heldAt int64
-	closed          bool
-	isPeer          bool                                    // a peer session (another server's), not a client's
-	onClose         func(p *peer, reason Reason, tell bool) // the owner removes the session
+	held    []byte
+	heldAt  int64
+	closed  bool
+	isPeer  bool                                    // a peer session (another server's), not a client's
+	onClose func(p *peer, reason Reason, tell bool) // the owner removes the session
 }
 
 func newPeer(ep *endpoint, id uint32, addr netip.AddrPort, nonce uint64, isPeer bool, onClose func(*peer, Reason, bool)) *peer {
