@@ -61,6 +61,13 @@ type Config struct {
 	Loopback bool
 	// MaxOffer bounds an offer's size in bytes (default 16 KiB).
 	MaxOffer int
+	// Redirect, when set, is asked before each offer that was not itself
+	// redirected: a host:port it returns is another server's public HTTP
+	// address (a less loaded member of a mesh), and the browser is answered
+	// 307 to that server's /rtc, marked so that it is not sent on again.
+	// The browser re-sends its offer there (a cross-origin request: every
+	// /rtc answer allows any origin, and ServeHTTP answers the preflight).
+	Redirect func() (hostPort string, ok bool)
 	// Log receives the bridge's events; nil discards them.
 	Log *slog.Logger
 }
@@ -109,7 +116,8 @@ type Bridge struct {
 	flushing inFlight // peers closing once their last messages left
 	closing  inFlight // PeerConnections being closed
 
-	st [numRefusals]atomic.Uint64
+	st         [numRefusals]atomic.Uint64
+	redirected atomic.Uint64
 }
 
 // Refusal is why the bridge turned a browser away before it was a peer.
@@ -311,15 +319,45 @@ func (b *Bridge) closePC(pc *webrtc.PeerConnection) {
 	}()
 }
 
+// Redirected returns how many offers were sent to another server
+// (Config.Redirect). Safe from any goroutine.
+func (b *Bridge) Redirected() uint64 { return b.redirected.Load() }
+
+// redirectedMark is the query parameter of an offer sent on by Redirect.
+const redirectedMark = "redirected"
+
 // ServeHTTP answers POST with an SDP offer as its body (application/sdp)
-// with the SDP answer: 201, or 400 for a bad offer, 413 for one over
-// MaxOffer, 429 when the address makes offers too fast or has too many
-// peers connecting, 503 when the bridge is full.
+// with the SDP answer: 201, or 307 to another server (Config.Redirect), 400
+// for a bad offer, 413 for one over MaxOffer, 429 when the address makes
+// offers too fast or has too many peers connecting, 503 when the bridge is
+// full. It answers OPTIONS, a browser's preflight before an offer another
+// server redirected here, with 204.
 func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	if r.Method == http.MethodOptions {
+		h.Set("Access-Control-Allow-Methods", http.MethodPost)
+		h.Set("Access-Control-Allow-Headers", "Content-Type")
+		h.Set("Access-Control-Max-Age", "600")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
+		h.Set("Allow", http.MethodPost+", "+http.MethodOptions)
 		http.Error(w, "POST an SDP offer", http.StatusMethodNotAllowed)
 		return
+	}
+	if b.cfg.Redirect != nil && !r.URL.Query().Has(redirectedMark) {
+		if hp, ok := b.cfg.Redirect(); ok {
+			scheme := "http"
+			if r.TLS != nil {
+				scheme = "https"
+			}
+			b.redirected.Add(1)
+			h.Set("Location", scheme+"://"+hp+"/rtc?"+redirectedMark+"=1")
+			w.WriteHeader(http.StatusTemporaryRedirect)
+			return
+		}
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, int64(b.cfg.MaxOffer)+1))
 	if err != nil {

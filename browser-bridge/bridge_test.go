@@ -334,3 +334,57 @@ func FuzzOffer(f *testing.F) {
 		}
 	})
 }
+
+// With Redirect set, an offer is answered 307 to the other server's /rtc,
+// marked; a marked offer is taken here whatever Redirect says; every
+// answer allows any origin, and the preflight of a redirected offer is
+// answered.
+func TestRedirectSendsTheOfferOn(t *testing.T) {
+	asked := 0
+	r := newRig(t, Config{Redirect: func() (string, bool) { asked++; return "127.0.0.9:8080", true }})
+	srv := httptest.NewServer(r.bridge)
+	defer srv.Close()
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	do := func(method, url string) *http.Response {
+		req, err := http.NewRequest(method, url, strings.NewReader("not sdp"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/sdp")
+		resp, err := noFollow.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	resp := do(http.MethodPost, srv.URL+"/rtc")
+	if resp.StatusCode != http.StatusTemporaryRedirect || resp.Header.Get("Location") != "http://127.0.0.9:8080/rtc?redirected=1" {
+		t.Errorf("offer: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Error("the redirect does not allow other origins")
+	}
+	resp = do(http.MethodPost, srv.URL+"/rtc?redirected=1")
+	if resp.StatusCode != http.StatusBadRequest || asked != 1 {
+		t.Errorf("a redirected offer: %d (Redirect asked %d times); want it taken here, and refused as the bad offer it is", resp.StatusCode, asked)
+	}
+	if resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Error("an answer to a redirected offer does not allow other origins")
+	}
+	resp = do(http.MethodOptions, srv.URL+"/rtc?redirected=1")
+	if resp.StatusCode != http.StatusNoContent || !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Content-Type") ||
+		resp.Header.Get("Access-Control-Allow-Methods") != http.MethodPost {
+		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	if n := r.bridge.Redirected(); n != 1 {
+		t.Errorf("%d redirected, want 1", n)
+	}
+	// Redirect saying no: the offer is taken here.
+	r2 := newRig(t, Config{Redirect: func() (string, bool) { return "", false }})
+	srv2 := httptest.NewServer(r2.bridge)
+	defer srv2.Close()
+	if resp := do(http.MethodPost, srv2.URL+"/rtc"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("offer with no redirect: %d", resp.StatusCode)
+	}
+}

@@ -47,6 +47,13 @@ const (
 	// id): its peers point connecting clients to the least loaded member
 	// (Redirect). Sent four times a second.
 	CmdLoad uint8 = 2
+	// CmdPing: the sender (Member) asks every peer to echo Client, a stamp
+	// of its own clock in milliseconds, in a CmdPong of its next batch: the
+	// round-trip time as the mesh lives it (the network's, plus the wait
+	// for the peer's next batch). Sent with CmdLoad.
+	CmdPing uint8 = 3
+	// CmdPong answers Member's CmdPing, echoing its Client.
+	CmdPong uint8 = 4
 )
 
 // Command is one in-band change to the mesh. Kinds a member does not know
@@ -218,7 +225,7 @@ func ParseBatch(msg []byte, b *Batch) error {
 	nc := int(r.uvar(MaxBatchCommands))
 	for i := 0; i < nc && r.err == nil; i++ {
 		c := Command{Kind: r.byte(), Member: r.fixed16(), Client: r.fixed32()}
-		if r.err == nil && c.Kind != CmdLeave && c.Kind != CmdLoad {
+		if r.err == nil && (c.Kind < CmdLeave || c.Kind > CmdPong) {
 			r.fail("command kind %d", c.Kind)
 		}
 		b.Commands = append(b.Commands, c)

@@ -418,6 +418,11 @@ func TestMeshOverUDP(t *testing.T) {
 				if !p.Up || p.HashChecks < 100 {
 					t.Errorf("server %d, peer %d: up %v, %d hashes compared", i+1, p.Member, p.Up, p.HashChecks)
 				}
+				// 50 ± 25 ms each way, plus the peer's wait for its next
+				// batch and KCP's retransmissions under loss.
+				if p.RTT < 50*time.Millisecond || p.RTT > time.Second {
+					t.Errorf("server %d, peer %d: round trip %v, want about 100 ms", i+1, p.Member, p.RTT)
+				}
 			}
 			t.Logf("server %d: frame %d, stalled ticks %d, peers %+v", i+1, s.room.Stats().Frame, ms.StalledTicks, ms.Peers)
 		}
@@ -559,5 +564,40 @@ func TestMeshSessionComesBack(t *testing.T) {
 	}
 	if g.rooms[1].MeshStats().Duplicates == 0 {
 		t.Error("server 2 was resent nothing it held: the test missed its case")
+	}
+}
+
+// The redirect rule, native clients' and browsers' alike: above the mean
+// of the members' loads by the margin, to the least loaded peer.
+func TestPickRedirect(t *testing.T) {
+	peers := func(loads ...int) []peerLoad {
+		ps := make([]peerLoad, len(loads))
+		for i, l := range loads {
+			ps[i] = peerLoad{mesh.Member{ID: uint16(i + 2)}, l}
+		}
+		return ps
+	}
+	for _, c := range []struct {
+		own    int
+		peers  []peerLoad
+		margin int
+		want   int // -1: no redirect
+	}{
+		{20, peers(0), 8, 0},         // mean 10, 20 ≥ 18
+		{17, peers(3), 8, -1},        // mean 10, 17 < 18
+		{30, peers(10, 5, 20), 8, 1}, // mean 16.25, 30 ≥ 24.25: to the least loaded
+		{4, peers(0), 1, 0},          // the page test's mesh
+		{0, peers(0), 1, -1},         // nobody above the mean
+		{50, nil, 8, -1},             // no peer said its load
+		{12, peers(12, 12), 1, -1},   // balanced
+	} {
+		i, ok := pickRedirect(c.own, c.peers, c.margin)
+		got := -1
+		if ok {
+			got = i
+		}
+		if got != c.want {
+			t.Errorf("own %d, peers %v, margin %d: redirect to %d, want %d", c.own, c.peers, c.margin, got, c.want)
+		}
 	}
 }

@@ -129,6 +129,9 @@ type meshState struct {
 	// left yet (they are unproven here, and not this member's load).
 	redirecting int
 	reported    int // the load in this member's last CmdLoad
+	// pongs are the answers owed to peers' pings, at most one per peer,
+	// carried by the next batches.
+	pongs []protocol.Command
 	// world is the game's hash of worldFrame (worldHash).
 	world      uint64
 	worldFrame uint32
@@ -137,8 +140,16 @@ type meshState struct {
 	mismatches, stalledTicks, redirects uint64
 	duplicates                          uint64 // resent chunks held already
 	stats                               []mesh.PeerStats
+	loads                               []peerLoad // scratch of redirectTarget
 	pubMu                               sync.Mutex
 	pub                                 MeshStats // published by publishMesh
+	// pubRedirect is what BrowserRedirect decides by, published each tick.
+	pubRedirect struct {
+		on    bool // formed, not leaving, redirects allowed
+		own   int
+		peers []peerLoad // peers with an HTTP address
+		sent  uint64     // browsers redirected, all told
+	}
 }
 
 // peer is one other member.
@@ -155,6 +166,9 @@ type peer struct {
 	last, ran           uint32
 	next                uint32 // the first frame it has not run, as its Hello said
 	sentBytes, gotBytes uint64
+	// rtt is the smoothed round trip of our pings to it (CmdPong), 0
+	// until the first.
+	rtt time.Duration
 }
 
 // newMesh sets up the room's side of the mesh: the lockstep starts at the
@@ -343,11 +357,46 @@ func (r *Room) peerBatch(p *peer, msg []byte) error {
 			p.left, p.last = true, b.Frame
 			r.log.Info("mesh: member leaves", "member", p.member.ID, "after frame", b.Frame)
 		}
-		if c.Kind == protocol.CmdLoad {
+		switch {
+		case c.Kind == protocol.CmdLoad:
 			p.load = int(c.Client)
+		case c.Kind == protocol.CmdPing && c.Member == p.member.ID:
+			m.owePong(c)
+		case c.Kind == protocol.CmdPong && c.Member == m.cfg.Self:
+			p.sampleRTT(time.Duration(pingStamp(r.now)-c.Client) * time.Millisecond)
 		}
 	}
 	return nil
+}
+
+// pingStamp is the stamp a ping carries: the clock in milliseconds, modulo
+// 2^32 (the difference of two is right across a wrap).
+func pingStamp(now time.Time) uint32 { return uint32(now.UnixMilli()) }
+
+// owePong queues the answer to a peer's ping, replacing an older one from
+// the same peer, so the queue holds one per peer at most.
+func (m *meshState) owePong(ping protocol.Command) {
+	pong := protocol.Command{Kind: protocol.CmdPong, Member: ping.Member, Client: ping.Client}
+	for i := range m.pongs {
+		if m.pongs[i].Member == ping.Member {
+			m.pongs[i] = pong
+			return
+		}
+	}
+	m.pongs = append(m.pongs, pong)
+}
+
+// sampleRTT folds one round trip into the peer's smoothed figure (an eighth
+// of each new sample, as TCP's SRTT), ignoring what cannot be one.
+func (p *peer) sampleRTT(d time.Duration) {
+	if d < 0 || d > time.Minute {
+		return
+	}
+	if p.rtt == 0 {
+		p.rtt = d
+		return
+	}
+	p.rtt += (d - p.rtt) / 8
 }
 
 // leftWhenHeard signals the leave done once every peer still in the mesh
@@ -474,11 +523,17 @@ func (r *Room) seal(through uint32) {
 				b.Commands = m.cmds[:0]
 				if f%uint32(max(1, r.cfg.TickHz/4)) == 0 || f == 1 {
 					m.reported = r.load()
-					b.Commands = append(b.Commands, protocol.Command{Kind: protocol.CmdLoad, Member: m.cfg.Self, Client: uint32(m.reported)})
+					b.Commands = append(b.Commands,
+						protocol.Command{Kind: protocol.CmdLoad, Member: m.cfg.Self, Client: uint32(m.reported)},
+						protocol.Command{Kind: protocol.CmdPing, Member: m.cfg.Self, Client: pingStamp(r.now)})
 				}
 				if f == m.leaveAt {
 					b.Commands = append(b.Commands, protocol.Command{Kind: protocol.CmdLeave})
 				}
+				// Pongs fill what is left; the rest wait for the next batch.
+				n := min(len(m.pongs), protocol.MaxBatchCommands-len(b.Commands))
+				b.Commands = append(b.Commands, m.pongs[:n]...)
+				m.pongs = append(m.pongs[:0], m.pongs[n:]...)
 				m.cmds = b.Commands
 			}
 			start = end
@@ -585,26 +640,72 @@ func (r *Room) redirectTarget() (netip.AddrPort, bool) {
 	// members that all receive a crowd at once agree nobody is above the
 	// mean, and a client pointed to the least loaded member is not pointed
 	// on from there.
-	own := m.reported
-	var best *peer
-	sum, n := own, 1
+	m.loads = m.loads[:0]
 	for _, id := range m.lock.Peers() {
 		p := m.peers[id]
 		if p.hello && !p.left && p.load >= 0 {
-			sum, n = sum+p.load, n+1
-			if best == nil || p.load < best.load {
-				best = p
-			}
+			m.loads = append(m.loads, peerLoad{p.member, p.load})
 		}
 	}
-	// Above the mean of the members' loads by the margin: a member whose
-	// peers' loads are a second old never sends a client to one that would
-	// send it on (a balanced crowd arriving everywhere at once stays put).
-	if best == nil || own*n < sum+m.cfg.RedirectMargin*n {
+	i, ok := pickRedirect(m.reported, m.loads, m.cfg.RedirectMargin)
+	if !ok {
 		return netip.AddrPort{}, false
 	}
+	best := m.peers[m.loads[i].member.ID]
 	best.load++
 	return best.member.Addr, true
+}
+
+// peerLoad is a peer and the load it said it serves.
+type peerLoad struct {
+	member mesh.Member
+	load   int
+}
+
+// pickRedirect applies the redirect rule: a member whose own load is
+// above the mean of the members' loads (its own included) by margin points
+// a connecting client to its least loaded peer, the index it returns. A
+// member whose peers' loads are a second old never sends a client to one
+// that would send it on: a balanced crowd arriving everywhere at once stays
+// put.
+func pickRedirect(own int, peers []peerLoad, margin int) (int, bool) {
+	best := -1
+	sum, n := own, 1
+	for i, p := range peers {
+		sum, n = sum+p.load, n+1
+		if best < 0 || p.load < peers[best].load {
+			best = i
+		}
+	}
+	if best < 0 || own*n < sum+margin*n {
+		return 0, false
+	}
+	return best, true
+}
+
+// BrowserRedirect tells where a browser's WebRTC offer should go instead
+// of here: the public HTTP address of the peer a native client would be
+// pointed to (Redirect), by the loads as of the room's last tick, among
+// the peers whose membership entry names one. Each browser sent there
+// counts against that peer until the next tick. Safe from any goroutine.
+func (r *Room) BrowserRedirect() (string, bool) {
+	m := r.mesh
+	if m == nil {
+		return "", false
+	}
+	m.pubMu.Lock()
+	defer m.pubMu.Unlock()
+	if !m.pubRedirect.on {
+		return "", false
+	}
+	peers := m.pubRedirect.peers
+	i, ok := pickRedirect(m.pubRedirect.own, peers, m.cfg.RedirectMargin)
+	if !ok {
+		return "", false
+	}
+	peers[i].load++
+	m.pubRedirect.sent++
+	return peers[i].member.HTTP, true
 }
 
 // load is the clients the room serves, as CmdLoad says it: its sessions
@@ -643,6 +744,7 @@ type MeshPeer struct {
 	Addr                netip.AddrPort
 	Up                  bool // a session with it said Hello
 	SentBytes, GotBytes uint64
+	RTT                 time.Duration // smoothed round trip of pings answered in its batches; 0: none yet
 }
 
 // MeshStats is the room's side of its mesh (zero without one).
@@ -653,8 +755,10 @@ type MeshStats struct {
 	Mismatches   uint64
 	StalledTicks uint64
 	Redirects    uint64 // connecting clients pointed to a peer
-	Duplicates   uint64 // chunks a peer resent that were held already (after its session came back)
-	Peers        []MeshPeer
+	// BrowserRedirects: browsers' offers sent to a peer's HTTP address.
+	BrowserRedirects uint64
+	Duplicates       uint64 // chunks a peer resent that were held already (after its session came back)
+	Peers            []MeshPeer
 }
 
 // publishMesh copies the mesh's figures where MeshStats reads them (the
@@ -666,11 +770,21 @@ func (r *Room) publishMesh() {
 	s := &m.pub
 	s.Self, s.Formed, s.Sealed, s.Mismatches, s.StalledTicks, s.Redirects = m.cfg.Self, m.formed, m.sealed, m.mismatches, m.stalledTicks, m.redirects
 	s.Duplicates = m.duplicates
+	s.BrowserRedirects = m.pubRedirect.sent
+	pr := &m.pubRedirect
+	pr.on = m.formed && m.cfg.RedirectMargin >= 0 && m.leaveAt == 0
+	pr.own = m.reported
+	pr.peers = pr.peers[:0]
+	for _, id := range m.lock.Peers() {
+		if p := m.peers[id]; p.hello && !p.left && p.load >= 0 && p.member.HTTP != "" {
+			pr.peers = append(pr.peers, peerLoad{p.member, p.load})
+		}
+	}
 	m.stats = m.lock.Stats(m.stats[:0])
 	s.Peers = s.Peers[:0]
 	for _, ps := range m.stats {
 		p := m.peers[ps.Member]
-		s.Peers = append(s.Peers, MeshPeer{PeerStats: ps, Addr: p.member.Addr, Up: p.hello, SentBytes: p.sentBytes, GotBytes: p.gotBytes})
+		s.Peers = append(s.Peers, MeshPeer{PeerStats: ps, Addr: p.member.Addr, Up: p.hello, SentBytes: p.sentBytes, GotBytes: p.gotBytes, RTT: p.rtt})
 	}
 }
 

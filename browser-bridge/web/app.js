@@ -230,7 +230,9 @@ setInterval(() => {
     F = fieldsOf(conn.schema);
     tile = tileSize(conn.stats.welcome);
   }
-  if (conn.stats.state === 'open') log('connected: waiting for a ship');
+  if (conn.stats.state === 'open') {
+    log(conn.stats.server === location.host ? 'connected: waiting for a ship' : `connected to ${conn.stats.server}, a less loaded server of the mesh: waiting for a ship`);
+  }
   const wait = setInterval(() => {
     if (conn.stats.state !== 'open') return clearInterval(wait);
     if (conn.stats.ship !== null) {

@@ -21,6 +21,7 @@ export function newStats() {
   return {
     state: 'idle', // idle, connecting, open, closed
     error: '',
+    server: '', // host:port of the server the channels opened with (a mesh member may send the offer on)
     client: null, // the room's id for this client (Welcome)
     ship: null, // the avatar's id (the join's Result)
     welcome: null,
@@ -90,13 +91,17 @@ export class Connection {
       })));
 
       // The server is ICE-lite and answers at once: no need to wait for
-      // this side's candidates.
+      // this side's candidates. A mesh member that serves more than its
+      // share answers 307 with a less loaded member's /rtc, which fetch
+      // follows (that member allows any origin); the answer, and so the
+      // channels, are then that member's.
       await pc.setLocalDescription(await pc.createOffer());
       const res = await fetch('rtc', {
         method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp,
         signal: AbortSignal.timeout(SIGNAL_TIMEOUT),
       });
       if (res.status !== 201) throw new Error(`POST /rtc: ${res.status} ${(await res.text()).trim()}`);
+      s.server = new URL(res.url).host;
       await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
       let timeout;
       await Promise.race([opened, new Promise((_, reject) => {

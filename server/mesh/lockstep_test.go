@@ -160,7 +160,23 @@ func TestParseMembers(t *testing.T) {
 	if MembershipHash(other) == MembershipHash(ms) {
 		t.Error("another membership hashes the same")
 	}
-	for _, bad := range []string{"", "1", "0=127.0.0.1:1", "x=127.0.0.1:1", "1=nowhere", "1=127.0.0.1:1,1=127.0.0.1:2", "1=127.0.0.1:1,2=127.0.0.1:1"} {
+	// A member's HTTP address (for browsers) travels with it and leaves
+	// the hash alone.
+	web, err := ParseMembers("1=127.0.0.1:7000/127.0.0.1:8000,2=127.0.0.1:7001,3=[::1]:7002/game.example:443")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if web[0].HTTP != "127.0.0.1:8000" || web[1].HTTP != "" || web[2].HTTP != "game.example:443" {
+		t.Errorf("HTTP addresses %q %q %q", web[0].HTTP, web[1].HTTP, web[2].HTTP)
+	}
+	if got := FormatMembers(web); got != "1=127.0.0.1:7000/127.0.0.1:8000,2=127.0.0.1:7001,3=[::1]:7002/game.example:443" {
+		t.Errorf("formatted as %s", got)
+	}
+	if MembershipHash(web) != MembershipHash(ms) {
+		t.Error("HTTP addresses changed the membership hash")
+	}
+	for _, bad := range []string{"", "1", "0=127.0.0.1:1", "x=127.0.0.1:1", "1=nowhere", "1=127.0.0.1:1,1=127.0.0.1:2", "1=127.0.0.1:1,2=127.0.0.1:1",
+		"1=127.0.0.1:1/", "1=127.0.0.1:1/nowhere", "1=127.0.0.1:1/h:0", "1=127.0.0.1:1/a@b:80", "1=127.0.0.1:1/:80"} {
 		if _, err := ParseMembers(bad); err == nil {
 			t.Errorf("%q taken", bad)
 		}

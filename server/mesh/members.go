@@ -3,6 +3,7 @@ package mesh
 import (
 	"encoding/binary"
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -12,17 +13,22 @@ import (
 )
 
 // Member is one server of a mesh: its id (1 and up; it is the origin of
-// its clients' actions) and the UDP address its clients and peers reach.
+// its clients' actions), the UDP address its clients and peers reach, and,
+// when it serves browsers, the host:port of its public HTTP listener (where
+// a member sends a browser it redirects).
 type Member struct {
 	ID   uint16
 	Addr netip.AddrPort
+	HTTP string
 }
 
 // MaxMembers bounds a mesh.
 const MaxMembers = 64
 
 // ParseMembers reads a membership: comma-separated id=address pairs, as in
-// "1=127.0.0.1:7000,2=127.0.0.1:7001". The result is sorted by id; ids and
+// "1=127.0.0.1:7000,2=127.0.0.1:7001", where an address may be followed by
+// a slash and the member's public HTTP host:port ("1=127.0.0.1:7000/
+// 127.0.0.1:8000", without the space). The result is sorted by id; ids and
 // addresses are unique.
 func ParseMembers(spec string) ([]Member, error) {
 	var ms []Member
@@ -39,11 +45,17 @@ func ParseMembers(spec string) ([]Member, error) {
 		if err != nil || n == 0 {
 			return nil, fmt.Errorf("mesh: member id %q is not 1..65535", id)
 		}
+		addr, web, slash := strings.Cut(addr, "/")
 		ap, err := netip.ParseAddrPort(addr)
 		if err != nil {
 			return nil, fmt.Errorf("mesh: member %d: %w", n, err)
 		}
-		ms = append(ms, Member{ID: uint16(n), Addr: ap})
+		if slash {
+			if err := checkHostPort(web); err != nil {
+				return nil, fmt.Errorf("mesh: member %d: HTTP address: %w", n, err)
+			}
+		}
+		ms = append(ms, Member{ID: uint16(n), Addr: ap, HTTP: web})
 	}
 	if len(ms) == 0 {
 		return nil, fmt.Errorf("mesh: no members in %q", spec)
@@ -72,12 +84,32 @@ func FormatMembers(ms []Member) string {
 	parts := make([]string, len(ms))
 	for i, m := range ms {
 		parts[i] = fmt.Sprintf("%d=%v", m.ID, m.Addr)
+		if m.HTTP != "" {
+			parts[i] += "/" + m.HTTP
+		}
 	}
 	return strings.Join(parts, ",")
 }
 
+// checkHostPort accepts host:port with a host and a port 1..65535.
+func checkHostPort(hp string) error {
+	host, port, err := net.SplitHostPort(hp)
+	if err != nil {
+		return err
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return fmt.Errorf("port %q is not 1..65535", port)
+	}
+	if host == "" || strings.ContainsAny(host, "/?#@ ") {
+		return fmt.Errorf("host %q is not a host name or address", host)
+	}
+	return nil
+}
+
 // MembershipHash is the hash members compare in their Hello: of the ids
-// and addresses, in id order (whatever order ms is in).
+// and UDP addresses, in id order (whatever order ms is in). HTTP addresses
+// are not in it: they are where browsers are sent, not what the lockstep
+// is made of.
 func MembershipHash(ms []Member) uint64 {
 	ms = slices.Clone(ms)
 	slices.SortFunc(ms, func(a, b Member) int { return int(a.ID) - int(b.ID) })

@@ -52,8 +52,10 @@ type Collector struct {
 	// The mesh's, by peer member.
 	meshPeerUp, meshBatches, meshBytes *prometheus.Desc
 	meshWaited, meshWaitSeconds        *prometheus.Desc
+	meshRTT                            *prometheus.Desc
 	meshHashChecks, meshMismatches     *prometheus.Desc
 	meshStalled, meshMembers           *prometheus.Desc
+	meshRedirects                      *prometheus.Desc
 }
 
 // CollectorSources are a Collector's optional inputs beside its room. Each
@@ -154,10 +156,12 @@ func NewCollector(room Room, src CollectorSources) *Collector {
 		meshBatches:     d("mesh_batches_total", "Frames whose batch came in whole from the mesh peer.", "member"),
 		meshBytes:       d("mesh_batch_bytes_total", "Bytes of batch messages to or from the peer, as reliable messages (before KCP and netcode headers).", "member", "direction"),
 		meshWaited:      d("mesh_frames_waited_total", "Frames that waited for the peer's batch.", "member"),
+		meshRTT:         d("mesh_peer_rtt_seconds", "Smoothed round trip of this member's pings answered in the peer's batches: the network's plus the peer's wait for its next batch (absent until the first answer).", "member"),
 		meshWaitSeconds: d("mesh_wait_seconds_total", "Time frames waited for the peer's batch (a wait counts for every peer it waited for).", "member"),
 		meshHashChecks:  d("mesh_hash_checks_total", "Frames whose world hash was compared with the peer's.", "member"),
 		meshMismatches:  d("mesh_hash_mismatches_total", "Frames whose world hash differed from the peer's: an alarm, each logged as an error.", "member"),
 		meshStalled:     d("mesh_stalled_ticks_total", "Ticks that could not run a frame because a peer's batch was missing."),
+		meshRedirects:   d("mesh_redirects_total", "Connecting clients sent to a less loaded member: native ones by a Redirect, browsers' offers by an HTTP redirect.", "client"),
 		meshMembers:     d("mesh_members", "Members of the mesh, this one included, as configured."),
 
 		udpKernelDrops:  d("udp_kernel_drops_total", "Datagrams the kernel dropped at the socket's receive queue before the server read them."),
@@ -193,7 +197,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- c.transportDrops
 	}
 	if c.mesh != nil {
-		for _, d := range []*prometheus.Desc{c.meshPeerUp, c.meshBatches, c.meshBytes, c.meshWaited, c.meshWaitSeconds, c.meshHashChecks, c.meshMismatches, c.meshStalled, c.meshMembers} {
+		for _, d := range []*prometheus.Desc{c.meshPeerUp, c.meshBatches, c.meshBytes, c.meshWaited, c.meshWaitSeconds, c.meshRTT, c.meshHashChecks, c.meshMismatches, c.meshStalled, c.meshMembers, c.meshRedirects} {
 			ch <- d
 		}
 	}
@@ -226,6 +230,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		m := c.mesh()
 		gauge(c.meshMembers, float64(len(m.Peers)+1))
 		counter(c.meshStalled, m.StalledTicks)
+		counter(c.meshRedirects, m.Redirects, "native")
+		counter(c.meshRedirects, m.BrowserRedirects, "browser")
 		for _, p := range m.Peers {
 			id := strconv.Itoa(int(p.Member))
 			up := 0.0
@@ -240,6 +246,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.meshWaitSeconds, prometheus.CounterValue, p.Waited.Seconds(), id)
 			counter(c.meshHashChecks, p.HashChecks, id)
 			counter(c.meshMismatches, p.Mismatches, id)
+			if p.RTT > 0 {
+				gauge(c.meshRTT, p.RTT.Seconds(), id)
+			}
 		}
 	}
 	gauge(c.frame, float64(s.Frame))

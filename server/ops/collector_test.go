@@ -251,8 +251,8 @@ func TestTransportDrops(t *testing.T) {
 // A mesh member exports its peers' figures, labelled by member id, and a
 // room without a mesh exports none.
 func TestCollectorExportsTheMesh(t *testing.T) {
-	ms := server.MeshStats{Self: 1, Formed: true, StalledTicks: 7, Peers: []server.MeshPeer{
-		{PeerStats: mesh.PeerStats{Member: 2, Batches: 100, FramesWaited: 3, Waited: 1500 * time.Millisecond, HashChecks: 98, Mismatches: 1}, Up: true, SentBytes: 2000, GotBytes: 2100},
+	ms := server.MeshStats{Self: 1, Formed: true, StalledTicks: 7, Redirects: 5, BrowserRedirects: 2, Peers: []server.MeshPeer{
+		{PeerStats: mesh.PeerStats{Member: 2, Batches: 100, FramesWaited: 3, Waited: 1500 * time.Millisecond, HashChecks: 98, Mismatches: 1}, Up: true, SentBytes: 2000, GotBytes: 2100, RTT: 40 * time.Millisecond},
 		{PeerStats: mesh.PeerStats{Member: 3, Batches: 90}, SentBytes: 10},
 	}}
 	mfs := gather(t, NewCollector(&fakeRoom{}, CollectorSources{Mesh: func() server.MeshStats { return ms }}))
@@ -272,10 +272,16 @@ func TestCollectorExportsTheMesh(t *testing.T) {
 		{"flotilla_mesh_wait_seconds_total", []string{"member=2"}, 1.5},
 		{"flotilla_mesh_hash_checks_total", []string{"member=2"}, 98},
 		{"flotilla_mesh_hash_mismatches_total", []string{"member=2"}, 1},
+		{"flotilla_mesh_peer_rtt_seconds", []string{"member=2"}, 0.04},
+		{"flotilla_mesh_redirects_total", []string{"client=native"}, 5},
+		{"flotilla_mesh_redirects_total", []string{"client=browser"}, 2},
 	} {
 		if got := value(t, mfs, c.name, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
+	}
+	if n := len(mfs["flotilla_mesh_peer_rtt_seconds"].GetMetric()); n != 1 {
+		t.Errorf("peer RTT exported for %d peers, want the one that answered a ping", n)
 	}
 	if _, ok := gather(t, NewCollector(&fakeRoom{}, CollectorSources{}))["flotilla_mesh_members"]; ok {
 		t.Error("mesh metrics exported without a mesh")

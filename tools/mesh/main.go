@@ -123,6 +123,7 @@ type scrape struct {
 	sentBytes, meshSent, waitSecond float64
 	hashChecks, mismatches, stalled float64
 	peersUp                         float64
+	rttMax                          float64 // seconds, the slowest peer's round trip
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -354,6 +355,8 @@ func read(admin string) (scrape, error) {
 			s.stalled = v
 		case "flotilla_mesh_peer_up":
 			s.peersUp += v
+		case "flotilla_mesh_peer_rtt_seconds":
+			s.rttMax = max(s.rttMax, v)
 		}
 	}
 	return s, sc.Err()
@@ -368,10 +371,10 @@ func line(since time.Duration, m *member) string {
 		}
 		return (a - b) / dt
 	}
-	return fmt.Sprintf("%4.0fs server %d: clients %3.0f  frame %6.0f  egress %7.1f KB/s  mesh %5.1f KB/s  batch wait %4.0f ms/s  hash checks %6.0f  mismatches %.0f",
+	return fmt.Sprintf("%4.0fs server %d: clients %3.0f  frame %6.0f  egress %7.1f KB/s  mesh %5.1f KB/s  batch wait %4.0f ms/s  peer rtt max %3.0f ms  hash checks %6.0f  mismatches %.0f",
 		since.Seconds(), m.id, m.last.clients, m.last.frame,
 		rate(m.last.sentBytes, m.prev.sentBytes)/1e3, rate(m.last.meshSent, m.prev.meshSent)/1e3,
-		1e3*rate(m.last.waitSecond, m.prev.waitSecond), m.last.hashChecks, m.last.mismatches)
+		1e3*rate(m.last.waitSecond, m.prev.waitSecond), 1e3*m.last.rttMax, m.last.hashChecks, m.last.mismatches)
 }
 
 // Report is the launcher's final JSON report.
@@ -397,6 +400,7 @@ type ServerReport struct {
 	EgressBytesPerS float64        `json:"egress_bytes_per_sec"`
 	MeshBytesPerS   float64        `json:"mesh_bytes_per_sec"`
 	WaitMsPerS      float64        `json:"batch_wait_ms_per_sec"`
+	PeerRTTMaxMs    float64        `json:"peer_rtt_max_ms"` // the slowest peer's smoothed round trip at the end
 	StalledTicks    float64        `json:"stalled_ticks"`
 	HashChecks      float64        `json:"hash_checks"`
 	HashMismatches  float64        `json:"hash_mismatches"`
@@ -409,7 +413,7 @@ func report(o *options, ms []*member, d time.Duration) Report {
 	for _, m := range ms {
 		s := ServerReport{ID: m.id, Addr: m.udp.String(), PeakClients: m.peak, Frames: m.last.frame,
 			EgressBytesPerS: m.last.sentBytes / d.Seconds(), MeshBytesPerS: m.last.meshSent / d.Seconds(),
-			WaitMsPerS: 1e3 * m.last.waitSecond / d.Seconds(), StalledTicks: m.last.stalled,
+			WaitMsPerS: 1e3 * m.last.waitSecond / d.Seconds(), PeerRTTMaxMs: 1e3 * m.last.rttMax, StalledTicks: m.last.stalled,
 			HashChecks: m.last.hashChecks, HashMismatches: m.last.mismatches}
 		if m.bots.Clients > 0 {
 			b := m.bots

@@ -63,13 +63,16 @@ function freePort(udp) {
   });
 }
 
-/** Starts the server; resolves with {proc, url, log} once it logs the page's URL. */
-async function startServer(bin) {
-  const udp = await freePort(true);
-  const http = await freePort(false);
+/**
+ * Starts the server (30 bots for 40 s unless args says otherwise, on free
+ * ports unless udp and http name them); resolves with {proc, url, log} once
+ * it logs the page's URL.
+ */
+async function startServer(bin, { args = ['-bots', '30', '-duration', '40s'], udp, http } = {}) {
+  udp ??= await freePort(true);
+  http ??= await freePort(false);
   const proc = spawn(bin, [
-    '-listen', `127.0.0.1:${udp}`, '-http', `127.0.0.1:${http}`, '-admin', '',
-    '-bots', '30', '-duration', '40s', '-log-format', 'text',
+    '-listen', `127.0.0.1:${udp}`, '-http', `127.0.0.1:${http}`, '-admin', '', '-log-format', 'text', ...args,
   ], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   const log = [];
   const url = new Promise((resolve, reject) => {
@@ -94,6 +97,24 @@ async function startServer(bin) {
     await stopServer(proc);
     throw e;
   }
+}
+
+/** Resolves once the server's log matches re, or fails after ms. */
+async function waitLog(server, re, ms) {
+  const end = Date.now() + ms;
+  while (!re.test(server.log.join(''))) {
+    if (Date.now() > end) throw new Error(`the server did not log ${re} in ${ms} ms:\n${server.log.join('')}`);
+    await sleep(100);
+  }
+}
+
+/** Builds the server binary into a new temporary folder: {tmp, bin}. */
+function buildServer() {
+  const tmp = mkdtempSync(join(tmpdir(), 'flotilla-page-'));
+  const bin = join(tmp, 'flotilla');
+  const build = spawnSync('go', ['build', '-o', bin, './server/cmd/flotilla'], { cwd: root, encoding: 'utf8', timeout: 180000 });
+  assert.equal(build.status, 0, `go build: ${build.stderr}`);
+  return { tmp, bin };
 }
 
 /** Kills the server by PID and waits (at most 5 s) for it to go. */
@@ -132,10 +153,7 @@ async function meanRate(page, ms) {
 
 test('the page flies a ship among bots in Chromium', { timeout: 240000 }, async () => {
   const started = Date.now();
-  const tmp = mkdtempSync(join(tmpdir(), 'flotilla-page-'));
-  const bin = join(tmp, 'flotilla');
-  const build = spawnSync('go', ['build', '-o', bin, './server/cmd/flotilla'], { cwd: root, encoding: 'utf8', timeout: 180000 });
-  assert.equal(build.status, 0, `go build: ${build.stderr}`);
+  const { tmp, bin } = buildServer();
   const built = Date.now();
 
   mkdirSync(artifacts, { recursive: true });
@@ -239,6 +257,62 @@ test('the page flies a ship among bots in Chromium', { timeout: 240000 }, async 
     if (server) {
       await stopServer(server.proc);
       writeFileSync(join(artifacts, 'server.log'), server.log.join(''));
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+// Two servers in a mesh, each serving the page: the first, which serves
+// more than its share (4 bots against none, margin 1), answers the page's
+// offer with a redirect to the second's /rtc; the browser follows it
+// across origins, and the page plays on the second server while the first
+// served it the page. The second never redirects (margin -1).
+test('a mesh member sends the page to a less loaded member', { timeout: 180000 }, async () => {
+  const { tmp, bin } = buildServer();
+  const [udpA, udpB, httpA, httpB] = [await freePort(true), await freePort(true), await freePort(false), await freePort(false)];
+  const members = `1=127.0.0.1:${udpA}/127.0.0.1:${httpA},2=127.0.0.1:${udpB}/127.0.0.1:${httpB}`;
+  const mesh = (self, margin) => ['-mesh-self', String(self), '-mesh-members', members, '-mesh-key', 'a5'.repeat(32),
+    '-mesh-redirect-margin', String(margin), '-duration', '40s'];
+  const servers = [];
+  let browser = null;
+  let page = null;
+  const problems = [];
+  try {
+    // The first server's bots connect before the mesh forms (nobody is
+    // redirected before), so its load is 4 and its peer's 0.
+    servers.push(await startServer(bin, { udp: udpA, http: httpA, args: [...mesh(1, 1), '-bots', '4'] }));
+    servers.push(await startServer(bin, { udp: udpB, http: httpB, args: mesh(2, -1) }));
+    for (const s of servers) await waitLog(s, /mesh: formed/, 10000);
+    await sleep(1000); // the members tell each other their loads four times a second
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30000 });
+    page = await browser.newPage();
+    page.setDefaultTimeout(15000);
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('response', (r) => {
+      if (r.status() >= 400) problems.push(`${r.request().method()} ${r.url()}: ${r.status()}`);
+    });
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    await page.goto(servers[0].url, { timeout: 15000 });
+    await page.waitForFunction(() => window.flotilla.ship !== null && window.flotilla.accepted >= 10,
+      null, { timeout: 15000, polling: 100 });
+    await sleep(2000);
+    const s = await page.evaluate(() => ({ ...window.flotilla }));
+    assert.equal(s.server, `127.0.0.1:${httpB}`, 'the page did not play on the less loaded member');
+    assert.equal(s.state, 'open', `the page's connection: ${s.error}`);
+    assert.equal(s.mismatches, 0, 'checksum mismatches');
+    assert.ok(s.entities >= 4, `the page sees ${s.entities} entities; the first server's 4 bots fly in the same world`);
+    assert.deepEqual(problems, []);
+  } catch (e) {
+    if (page) await page.screenshot({ path: join(artifacts, 'page-mesh-failed.png'), timeout: 5000 }).catch(() => {});
+    throw e;
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    for (const [i, s] of servers.entries()) {
+      await stopServer(s.proc);
+      writeFileSync(join(artifacts, `server-mesh-${i + 1}.log`), s.log.join(''));
     }
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -25,7 +25,7 @@ var roomFlags = []string{
 	"tick-hz", "snapshot-hz", "max-snapshot-hz", "bytes-per-sec", "max-bytes-per-sec",
 	"input-delay", "max-clients", "max-pending-actions", "seed", "interest", "keepalive", "timeout",
 	"max-unproven", "max-unproven-per-addr", "max-clients-per-addr", "proof-timeout", "ack-timeout", "workers", "max-view-entities",
-	"mesh-self", "mesh-members", "mesh-key",
+	"mesh-self", "mesh-members", "mesh-key", "mesh-redirect-margin",
 }
 
 // maxTimeout is the longest session timeout netcode accepts.
@@ -119,7 +119,8 @@ func (o *options) buildConfig(skip string) setup {
 	}
 	c.Net.PeerAckDelay = server.PeerAckDelay(c.TickHz)
 	if given("mesh-self") && o.meshSelf != 0 || given("mesh-members") || given("mesh-key") {
-		c.Mesh = &server.MeshConfig{Self: uint16(min(o.meshSelf, 1<<16-1)), Members: o.meshMembers}
+		c.Mesh = &server.MeshConfig{Self: uint16(min(o.meshSelf, 1<<16-1)), Members: o.meshMembers,
+			RedirectMargin: pick("mesh-redirect-margin", o.meshRedirectMargin, server.DefaultRedirectMargin)}
 		if given("mesh-key") {
 			c.PeerKey = o.meshKey
 		}
@@ -141,6 +142,10 @@ func checkConfig(c setup) error {
 	}
 	if c.Mesh != nil && c.PeerKey == nil {
 		return fmt.Errorf("a mesh needs its key (-mesh-key)")
+	}
+	if c.Mesh != nil && c.Mesh.RedirectMargin == 0 {
+		// The room reads 0 as its default.
+		return fmt.Errorf("redirect margin 0: 1 or more, or -1 to never redirect")
 	}
 	switch {
 	case c.Net.Timeout > maxTimeout:

@@ -140,13 +140,23 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 	transports := []server.Transport{udp}
 	var rtc *server.WebRTC
 	var br *bridge.Bridge
+	var meshRoom atomic.Pointer[server.Room]
 	var rtcHTTP *ops.Server
 	if o.http != "" {
 		rtc = server.NewWebRTC(4096, 4<<20)
 		var err error
-		br, err = bridge.New(demux.PacketConn(), bridge.Config{
-			Loopback: o.listen.Addr().IsLoopback(), PublicIPs: o.publicIPs.ips(), Log: log,
-		}, rtc.Handler())
+		bcfg := bridge.Config{Loopback: o.listen.Addr().IsLoopback(), PublicIPs: o.publicIPs.ips(), Log: log}
+		if cfg.Mesh != nil {
+			// A mesh member sends a browser to a less loaded member as it
+			// does a native client; the room exists once serving starts.
+			bcfg.Redirect = func() (string, bool) {
+				if r := meshRoom.Load(); r != nil {
+					return r.BrowserRedirect()
+				}
+				return "", false
+			}
+		}
+		br, err = bridge.New(demux.PacketConn(), bcfg, rtc.Handler())
 		if err != nil {
 			log.Error("cannot start the browser bridge", "err", err)
 			return exitFail
@@ -156,6 +166,7 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 		// it decodes with (also on the admin listener).
 		mux := http.NewServeMux()
 		mux.Handle("POST /rtc", br)
+		mux.Handle("OPTIONS /rtc", br)
 		schema := game.Schema().DescJSON()
 		mux.HandleFunc("GET /schema", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
@@ -175,6 +186,9 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 		log.Info("browsers: open the page", "url", "http://"+rtcHTTP.Addr().String()+"/")
 	}
 	room, err := server.New(cfg.Config, game, log, transports...)
+	if err == nil {
+		meshRoom.Store(room)
+	}
 	if err != nil {
 		log.Error("cannot start the room", "err", err)
 		return exitFail

@@ -49,6 +49,7 @@ type options struct {
 	keepalive, timeout                time.Duration
 	interest                          demowire.Interest
 	meshSelf                          int
+	meshRedirectMargin                int
 	meshMembers                       membersValue
 	meshKey                           keyValue
 
@@ -85,6 +86,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	o.io = udpio.DefaultKind
 	o.logLevel, o.logFormat = "info", "text"
 	o.tickHz, o.snapshotHz = server.DefaultTickHz, server.DefaultSnapshotHz
+	o.meshRedirectMargin = server.DefaultRedirectMargin
 	o.bytesPerSec, o.maxBytesPerSec = server.DefaultBytesPerSec, server.DefaultMaxBytesPerSec
 	o.inputDelay, o.maxClients = server.DefaultInputDelay, server.DefaultMaxClients
 	o.maxPendingActions = server.DefaultMaxPendingActions
@@ -128,7 +130,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	def("keepalive", "D", "send a client a keepalive after this long without sending it anything;\nbelow -timeout", &durationValue{&o.keepalive, true})
 	def("timeout", "D", "end a session after this long without hearing from the client; at most 1h", &durationValue{&o.timeout, true})
 	def("mesh-self", "N", "this server's id in a mesh of servers that step one world (1 and up; 0: no\nmesh); needs -mesh-members and -mesh-key", &intValue{&o.meshSelf, 0})
-	def("mesh-members", "LIST", "the mesh's members, the same list on every one: id=ip:port,... where ip:port\nis the member's -listen address, e.g. 1=127.0.0.1:7001,2=127.0.0.1:7002", &o.meshMembers)
+	def("mesh-members", "LIST", "the mesh's members, the same list on every one: id=ip:port[/host:port],...\nwhere ip:port is the member's -listen address and host:port its -http address,\nif it serves browsers (a member sends browsers there when it sends native\nclients to it), e.g. 1=127.0.0.1:7001/127.0.0.1:8001,2=127.0.0.1:7002/127.0.0.1:8002", &o.meshMembers)
+	def("mesh-redirect-margin", "N", "a member that serves at least N clients more than the mean of the members'\nloads sends connecting clients and browsers to its least loaded peer; -1 never", &intValue{&o.meshRedirectMargin, -1})
 	def("mesh-key", "HEX", "the key the members share, 64 hex digits (32 bytes); peers prove it when\nthey connect (a client cannot)", &o.meshKey)
 	return fs
 }

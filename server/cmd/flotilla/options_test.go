@@ -30,7 +30,7 @@ var validValues = map[string]string{
 	"listen": "127.0.0.1:9000", "admin": "", "io": "naive", "duration": "1m0s", "summary": "1s", "bots": "20",
 	"log-level": "debug", "log-format": "json",
 	"tick-hz": "60", "snapshot-hz": "15", "max-snapshot-hz": "40", "bytes-per-sec": "9000", "max-bytes-per-sec": "90000",
-	"input-delay": "3", "max-clients": "100", "max-pending-actions": "8", "seed": "42",
+	"mesh-redirect-margin": "3", "input-delay": "3", "max-clients": "100", "max-pending-actions": "8", "seed": "42",
 	"interest": "2,-1,4,6", "keepalive": "100ms", "timeout": "9s",
 	"http": "127.0.0.1:9001", "public-ip": "192.0.2.1,2001:db8::1",
 	"max-unproven": "64", "max-unproven-per-addr": "4", "max-clients-per-addr": "9", "proof-timeout": "5s", "ack-timeout": "20s", "workers": "3", "max-view-entities": "300",
@@ -66,6 +66,8 @@ func newFlagSetValue(t *testing.T, o *options, name string) string {
 	switch name {
 	case "mesh-self":
 		return fmt.Sprint(o.meshSelf)
+	case "mesh-redirect-margin":
+		return fmt.Sprint(o.meshRedirectMargin)
 	case "mesh-members":
 		return o.meshMembers.String()
 	case "mesh-key":
